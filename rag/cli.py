@@ -1,0 +1,132 @@
+"""`python -m rag` / `rag`: set up, index, search. Errors become a message and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rag.config import Settings
+from rag.errors import RagError
+
+log = logging.getLogger("rag")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="rag",
+        description="German news-article assistant: index articles and retrieve cited passages. "
+        "Every option can also be set as an environment variable RAG_<NAME>.",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    p.add_argument("--data-dir", type=Path, help="index folder (RAG_DATA_DIR, default ./data)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("setup", help="provision the offline embedding model and build the index",
+                       description="Build the offline multilingual-e5-small model folder (once), "
+                       "then index the articles. Safe to re-run.")
+    s.add_argument("--seeds", type=Path, help="articles folder (RAG_SEEDS_DIR, default ./seeds)")
+    s.add_argument("--force", action="store_true", help="rebuild the model folder")
+
+    i = sub.add_parser("index", help="index (or re-index) an articles folder",
+                       description="Incremental: unchanged files are skipped, changed files "
+                       "replace their chunks, deleted files disappear from the index.")
+    i.add_argument("--seeds", type=Path, help="articles folder (RAG_SEEDS_DIR, default ./seeds)")
+    i.add_argument("--rebuild", action="store_true", help="drop the index and build it anew")
+    i.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    q = sub.add_parser("search", help="retrieve passages for a question",
+                       description="Print the best passages for QUESTION, or answer a whole "
+                       "question file (JSON lines with \"id\" and \"question\") with --questions.")
+    q.add_argument("question", nargs="?", help="the question (German or English)")
+    q.add_argument("--questions", type=Path, help="JSON-lines file of questions")
+    q.add_argument("-k", type=int, default=None, help="number of passages (default 10)")
+    q.add_argument("--method", choices=["hybrid", "dense", "lexical"], help="retrieval method")
+    q.add_argument("--json", action="store_true", help="print JSON for machines")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return _run(args)
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    from rag.pipeline import Assistant
+
+    settings = Settings.from_env(data_dir=args.data_dir, seeds_dir=getattr(args, "seeds", None))
+    assistant = Assistant(settings)
+    if args.command == "setup":
+        from rag.provision import provision
+
+        path = provision(settings.cache_dir, force=args.force)
+        print(f"model: {path}")
+        return _print_report(assistant.index(), as_json=False)
+    if args.command == "index":
+        return _print_report(assistant.index(rebuild=args.rebuild), as_json=args.json)
+    return _search(assistant, args)
+
+
+def _print_report(report: Any, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(f"indexed: {len(report.added)} added, {len(report.updated)} updated, "
+              f"{len(report.unchanged)} unchanged, {len(report.removed)} removed; "
+              f"{report.chunks} chunks in the index")
+        for path, why in report.failed.items():
+            print(f"skipped {path}: {why}", file=sys.stderr)
+    return 2 if report.failed else 0
+
+
+def _search(assistant: Any, args: argparse.Namespace) -> int:
+    if args.questions:
+        for item in read_questions(args.questions):
+            hits = assistant.search(item["question"], k=args.k, method=args.method)
+            row = {"id": item.get("id"), "hits": [h.to_json() for h in hits]}
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+        return 0
+    if args.question is None:
+        raise RagError("No question given.", 'Pass one: rag search "Welche Länder hielten Manöver ab?"')
+    hits = assistant.search(args.question, k=args.k, method=args.method)
+    if args.json:
+        print(json.dumps([h.to_json() for h in hits], ensure_ascii=False, indent=2))
+        return 0
+    for n, h in enumerate(hits, 1):
+        j = h.to_json()
+        print(f"[{n}] {j['title'] or j['doc']} ({j['date'] or 'undated'}) {j['doc']}:{j['start']}-{j['end']}"
+              f"  score {j['score']:.4f}")
+        print("    " + h.chunk.text.replace("\n", " ")[:300])
+    return 0
+
+
+def read_questions(path: Path) -> list[dict[str, Any]]:
+    """Read a JSON-lines question file; a broken line is reported with its number."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RagError(f"Cannot read the question file {path}: {exc}", "Pass a UTF-8 JSON-lines file.") from exc
+    items = []
+    for no, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise RagError(f"{path}:{no} is not valid JSON: {exc.msg}.", "One JSON object per line.") from exc
+        if not isinstance(item, dict) or not isinstance(item.get("question"), str):
+            raise RagError(f"{path}:{no} has no \"question\" string.", "See README, \"Question files\".")
+        items.append(item)
+    return items

@@ -1,0 +1,15 @@
+"""One exception type for problems the user can fix; the CLI turns it into a message and exit code 2."""
+
+from __future__ import annotations
+
+
+class RagError(Exception):
+    """A user-facing error: `message` says what went wrong, `hint` how to fix it."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}\n  → {self.hint}" if self.hint else self.message

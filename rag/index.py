@@ -1,0 +1,91 @@
+"""Incremental indexing: only new or changed articles are embedded; deleted ones disappear.
+
+A document's version (`doc_hash`) covers its cleaned text and the chunking settings. New chunks
+are upserted before the previous version's chunks are deleted, so a crash leaves either version
+queryable and the next run finishes the job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from rag.chunk import chunk_document
+from rag.config import Settings
+from rag.embed import Embedder
+from rag.errors import RagError
+from rag.ingest import discover, load_document
+from rag.store import ChromaStore
+from rag.types import Document
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IndexReport:
+    """What one indexing run did."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    chunks: int = 0
+
+    def to_json(self) -> dict[str, object]:
+        return self.__dict__.copy()
+
+
+def doc_version(doc: Document, settings: Settings) -> str:
+    key = f"{doc.content_hash}:{settings.chunk_size}:{settings.chunk_overlap}"
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def index_folder(folder: Path, store: ChromaStore, embedder: Callable[[], Embedder], settings: Settings,
+                 progress: bool = True, on_doc: Callable[[str], None] | None = None) -> IndexReport:
+    """Bring the store in line with the article files in `folder`.
+
+    `embedder` is a factory: a run with nothing to embed never loads the model.
+    """
+    report = IndexReport()
+    files = discover(folder)
+    docs: dict[str, Document] = {}
+    for path in files:
+        try:
+            doc = load_document(path)
+        except RagError as exc:
+            report.failed[str(path)] = str(exc)
+            log.warning("skipped: %s", exc)
+            continue
+        if doc.doc_id in docs:
+            report.failed[str(path)] = f"{path}: another file already has the id {doc.doc_id!r}."
+            continue
+        docs[doc.doc_id] = doc
+    present = store.doc_hashes()
+    todo = []
+    for doc_id, doc in docs.items():
+        version = doc_version(doc, settings)
+        if present.get(doc_id) == {version}:
+            report.unchanged.append(doc_id)
+        else:
+            todo.append((doc, version))
+    bar = tqdm(todo, desc="Indexing", unit="doc", disable=not progress or not todo)
+    for doc, version in bar:
+        chunks = chunk_document(doc, settings.chunk_size, settings.chunk_overlap)
+        store.add(chunks, embedder().embed_passages([c.text for c in chunks]), version)
+        store.delete_doc(doc.doc_id, keep_hash=version)
+        (report.updated if doc.doc_id in present else report.added).append(doc.doc_id)
+        if on_doc:
+            on_doc(doc.doc_id)
+    # Files that vanished lose their chunks; files that failed to load keep their old ones.
+    failed_ids = {Path(p).stem for p in report.failed}
+    for doc_id in sorted(set(present) - set(docs) - failed_ids):
+        store.delete_doc(doc_id)
+        report.removed.append(doc_id)
+    report.chunks = store.count()
+    return report

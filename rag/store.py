@@ -1,0 +1,135 @@
+"""Chroma vector store; the only module that imports chromadb.
+
+Cosine space, vectors always passed in (never Chroma's default embedding function), telemetry off.
+Each chunk carries its document's `doc_hash`, which makes re-indexing incremental and crash-safe:
+new chunks are written before the old version's chunks are deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.errors import RagError
+from rag.types import Chunk
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+_META_KEYS = ("title", "outlet", "date", "url")
+_BATCH = 1000
+
+
+class ChromaStore:
+    """One Chroma collection of chunks with their vectors and metadata."""
+
+    def __init__(self, data_dir: Path, collection: str, model: str, create: bool = True) -> None:
+        os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        self.model = model
+        if not create and not (data_dir / "chroma.sqlite3").exists():
+            raise RagError(f"There is no index in {data_dir} yet.",
+                           "Build it with `python -m rag index` (or set RAG_DATA_DIR).")
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            client = chromadb.PersistentClient(
+                path=str(data_dir), settings=ChromaSettings(anonymized_telemetry=False))
+        except Exception as exc:  # chromadb raises plain Exceptions for broken folders
+            raise RagError(f"Cannot open the index in {data_dir}: {exc}",
+                           "Check the folder, or delete it and run `python -m rag index`.") from exc
+        self._client = client
+        self._col = self._collection(collection, create)
+
+    def _collection(self, name: str, create: bool) -> Any:
+        existing = {c.name for c in self._client.list_collections()}
+        if name not in existing:
+            if not create:
+                raise RagError(f"The index has no collection {name!r} yet.",
+                               "Build it with `python -m rag index`.")
+            return self._client.create_collection(
+                name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embed_model": self.model, "schema": SCHEMA_VERSION})
+        col = self._client.get_collection(name, embedding_function=None)
+        built_with = (col.metadata or {}).get("embed_model")
+        if built_with != self.model:
+            raise RagError(
+                f"The index was built with the embedding model {built_with!r}, "
+                f"but {self.model!r} is configured; vectors of two models cannot be mixed.",
+                f"Set RAG_EMBED_MODEL back, or rebuild: `python -m rag index --rebuild`.")
+        return col
+
+    def reset(self) -> None:
+        """Drop every chunk (used by `index --rebuild`, e.g. after changing the model)."""
+        name = self._col.name
+        self._client.delete_collection(name)
+        self._col = self._collection(name, create=True)
+
+    def count(self) -> int:
+        return int(self._col.count())
+
+    def doc_hashes(self) -> dict[str, set[str]]:
+        """doc id → the document versions present (more than one only after an interrupted run)."""
+        out: dict[str, set[str]] = {}
+        for meta in self._get_all(include=["metadatas"])["metadatas"]:
+            out.setdefault(meta["doc"], set()).add(meta["doc_hash"])
+        return out
+
+    def add(self, chunks: Sequence[Chunk], vectors: np.ndarray, doc_hash: str) -> None:
+        for i in range(0, len(chunks), _BATCH):
+            part = chunks[i : i + _BATCH]
+            self._col.upsert(
+                ids=[c.chunk_id for c in part],
+                embeddings=vectors[i : i + _BATCH],
+                documents=[c.text for c in part],
+                metadatas=[_meta(c, doc_hash) for c in part],
+            )
+
+    def delete_doc(self, doc: str, keep_hash: str | None = None) -> None:
+        """Delete a document's chunks, except those of version `keep_hash`."""
+        where: dict[str, Any] = {"doc": doc}
+        if keep_hash is not None:
+            where = {"$and": [{"doc": doc}, {"doc_hash": {"$ne": keep_hash}}]}
+        self._col.delete(where=where)
+
+    def query(self, vector: np.ndarray, n: int) -> list[tuple[Chunk, float]]:
+        """Nearest chunks by cosine similarity (1 - cosine distance), best first."""
+        n = min(n, self.count())
+        if n <= 0:
+            return []
+        res = self._col.query(query_embeddings=[vector], n_results=n,
+                              include=["documents", "metadatas", "distances"])
+        rows = zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0],
+                   strict=True)
+        return [(_chunk(i, d, m), 1.0 - float(dist)) for i, d, m, dist in rows]
+
+    def all_chunks(self) -> list[Chunk]:
+        res = self._get_all(include=["documents", "metadatas"])
+        return [_chunk(i, d, m) for i, d, m in zip(res["ids"], res["documents"], res["metadatas"],
+                                                   strict=True)]
+
+    def _get_all(self, include: list[str]) -> dict[str, list[Any]]:
+        out: dict[str, list[Any]] = {"ids": [], **{k: [] for k in include}}
+        total = self.count()
+        for offset in range(0, total, 5000):
+            res = self._col.get(include=include, limit=5000, offset=offset)
+            out["ids"] += res["ids"]
+            for k in include:
+                out[k] += res[k]
+        return out
+
+
+def _meta(c: Chunk, doc_hash: str) -> dict[str, Any]:
+    return {"doc": c.doc_id, "start": c.start, "end": c.end, "doc_hash": doc_hash,
+            **{k: c.meta.get(k, "") for k in _META_KEYS}}
+
+
+def _chunk(chunk_id: str, text: str, m: dict[str, Any]) -> Chunk:
+    return Chunk(chunk_id=chunk_id, doc_id=m["doc"], start=int(m["start"]), end=int(m["end"]),
+                 text=text, meta={k: str(m.get(k, "")) for k in _META_KEYS})

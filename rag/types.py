@@ -1,0 +1,94 @@
+"""Plain frozen dataclasses shared by every stage; no Chroma, torch or Gradio types here."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Document:
+    """A cleaned article: `text` is what every chunk offset points into."""
+
+    doc_id: str
+    text: str
+    title: str = ""
+    outlet: str = ""
+    date: str = ""
+    url: str = ""
+    source_path: str = ""
+    content_hash: str = ""
+
+    def meta(self) -> dict[str, str]:
+        """Metadata carried by every chunk of this document."""
+        return {"title": self.title, "outlet": self.outlet, "date": self.date, "url": self.url}
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a document; `text == document.text[start:end]` always holds."""
+
+    chunk_id: str
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    meta: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its fused score (higher is better)."""
+
+    chunk: Chunk
+    score: float
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI/API shape: `{"doc", "start", "end", "text", "score", "title", "date", "url"}`."""
+        c = self.chunk
+        return {
+            "doc": c.doc_id,
+            "start": c.start,
+            "end": c.end,
+            "text": c.text,
+            "score": round(float(self.score), 6),
+            "title": c.meta.get("title", ""),
+            "outlet": c.meta.get("outlet", ""),
+            "date": c.meta.get("date", ""),
+            "url": c.meta.get("url", ""),
+        }
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source of an answer: an exact character span of a document."""
+
+    n: int
+    doc: str
+    start: int
+    end: int
+    quote: str
+    title: str = ""
+    date: str = ""
+    url: str = ""
+    outlet: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the assistant says, with the citations that back it."""
+
+    text: str
+    citations: tuple[Citation, ...] = ()
+    refused: bool = False
+    related: tuple[Hit, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "answer": self.text,
+            "citations": [c.to_json() for c in self.citations],
+            "refused": self.refused,
+        }
