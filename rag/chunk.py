@@ -19,8 +19,11 @@ def make_splitter(size: int, overlap: int) -> RecursiveCharacterTextSplitter:
     if size <= 0 or not 0 <= overlap < size:
         raise ValueError(f"chunk size {size} / overlap {overlap}: need 0 <= overlap < size")
     return RecursiveCharacterTextSplitter(
-        chunk_size=size, chunk_overlap=overlap, separators=SEPARATORS,
-        keep_separator="end", strip_whitespace=True,
+        chunk_size=size,
+        chunk_overlap=overlap,
+        separators=SEPARATORS,
+        keep_separator="end",
+        strip_whitespace=True,
     )
 
 
@@ -33,8 +36,16 @@ def chunk_document(doc: Document, size: int, overlap: int) -> list[Chunk]:
         if start < 0:  # cannot happen with strip-only splitting; keep the invariant loud
             raise AssertionError(f"chunk not found in {doc.doc_id}: {piece[:60]!r}")
         end = start + len(piece)
-        chunks.append(Chunk(chunk_id=chunk_id(doc, start, end), doc_id=doc.doc_id, start=start,
-                            end=end, text=piece, meta=doc.meta()))
+        chunks.append(
+            Chunk(
+                chunk_id=chunk_id(doc, start, end),
+                doc_id=doc.doc_id,
+                start=start,
+                end=end,
+                text=piece,
+                meta=doc.meta(),
+            )
+        )
         cursor = start + 1
     return chunks
 

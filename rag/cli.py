@@ -26,22 +26,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", type=Path, help="index folder (RAG_DATA_DIR, default ./data)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    s = sub.add_parser("setup", help="provision the offline embedding model and build the index",
-                       description="Build the offline multilingual-e5-small model folder (once), "
-                       "then index the articles. Safe to re-run.")
+    s = sub.add_parser(
+        "setup",
+        help="provision the offline embedding model and build the index",
+        description="Build the offline multilingual-e5-small model folder (once), "
+        "then index the articles. Safe to re-run.",
+    )
     s.add_argument("--seeds", type=Path, help="articles folder (RAG_SEEDS_DIR, default ./seeds)")
     s.add_argument("--force", action="store_true", help="rebuild the model folder")
 
-    i = sub.add_parser("index", help="index (or re-index) an articles folder",
-                       description="Incremental: unchanged files are skipped, changed files "
-                       "replace their chunks, deleted files disappear from the index.")
+    i = sub.add_parser(
+        "index",
+        help="index (or re-index) an articles folder",
+        description="Incremental: unchanged files are skipped, changed files "
+        "replace their chunks, deleted files disappear from the index.",
+    )
     i.add_argument("--seeds", type=Path, help="articles folder (RAG_SEEDS_DIR, default ./seeds)")
     i.add_argument("--rebuild", action="store_true", help="drop the index and build it anew")
     i.add_argument("--json", action="store_true", help="print the report as JSON")
 
-    q = sub.add_parser("search", help="retrieve passages for a question",
-                       description="Print the best passages for QUESTION, or answer a whole "
-                       "question file (JSON lines with \"id\" and \"question\") with --questions.")
+    q = sub.add_parser(
+        "search",
+        help="retrieve passages for a question",
+        description="Print the best passages for QUESTION, or answer a whole "
+        'question file (JSON lines with "id" and "question") with --questions.',
+    )
     q.add_argument("question", nargs="?", help="the question (German or English)")
     q.add_argument("--questions", type=Path, help="JSON-lines file of questions")
     q.add_argument("-k", type=int, default=None, help="number of passages (default 10)")
@@ -52,8 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
         return _run(args)
     except RagError as exc:
@@ -68,24 +78,43 @@ def _run(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env(data_dir=args.data_dir, seeds_dir=getattr(args, "seeds", None))
     assistant = Assistant(settings)
-    if args.command == "setup":
+    if args.command in ("setup", "start"):
         from rag.provision import provision
 
-        path = provision(settings.cache_dir, force=args.force)
+        path = provision(settings.cache_dir, force=getattr(args, "force", False))
         print(f"model: {path}")
-        return _print_report(assistant.index(), as_json=False)
+        status = _print_report(assistant.index(), as_json=False)
+        return status if args.command == "setup" else _interactive(assistant)
     if args.command == "index":
         return _print_report(assistant.index(rebuild=args.rebuild), as_json=args.json)
     return _search(assistant, args)
+
+
+def _interactive(assistant: Any) -> int:
+    """A terminal session: one question per line; empty line or Ctrl-D ends it."""
+    print("Frage eingeben (leere Zeile beendet):")
+    while True:
+        try:
+            line = input("> ").strip()
+        except EOFError:
+            return 0
+        if not line:
+            return 0
+        try:
+            _show_hits(assistant.search(line, k=5))
+        except RagError as exc:
+            print(f"error: {exc}", file=sys.stderr)
 
 
 def _print_report(report: Any, as_json: bool) -> int:
     if as_json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
-        print(f"indexed: {len(report.added)} added, {len(report.updated)} updated, "
-              f"{len(report.unchanged)} unchanged, {len(report.removed)} removed; "
-              f"{report.chunks} chunks in the index")
+        print(
+            f"indexed: {len(report.added)} added, {len(report.updated)} updated, "
+            f"{len(report.unchanged)} unchanged, {len(report.removed)} removed; "
+            f"{report.chunks} chunks in the index"
+        )
         for path, why in report.failed.items():
             print(f"skipped {path}: {why}", file=sys.stderr)
     return 2 if report.failed else 0
@@ -104,12 +133,18 @@ def _search(assistant: Any, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([h.to_json() for h in hits], ensure_ascii=False, indent=2))
         return 0
+    _show_hits(hits)
+    return 0
+
+
+def _show_hits(hits: Sequence[Any]) -> None:
     for n, h in enumerate(hits, 1):
         j = h.to_json()
-        print(f"[{n}] {j['title'] or j['doc']} ({j['date'] or 'undated'}) {j['doc']}:{j['start']}-{j['end']}"
-              f"  score {j['score']:.4f}")
+        print(
+            f"[{n}] {j['title'] or j['doc']} ({j['date'] or 'undated'}) {j['doc']}:{j['start']}-{j['end']}"
+            f"  score {j['score']:.4f}"
+        )
         print("    " + h.chunk.text.replace("\n", " ")[:300])
-    return 0
 
 
 def read_questions(path: Path) -> list[dict[str, Any]]:
@@ -127,6 +162,6 @@ def read_questions(path: Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError as exc:
             raise RagError(f"{path}:{no} is not valid JSON: {exc.msg}.", "One JSON object per line.") from exc
         if not isinstance(item, dict) or not isinstance(item.get("question"), str):
-            raise RagError(f"{path}:{no} has no \"question\" string.", "See README, \"Question files\".")
+            raise RagError(f'{path}:{no} has no "question" string.', 'See README, "Question files".')
         items.append(item)
     return items

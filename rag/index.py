@@ -46,8 +46,14 @@ def doc_version(doc: Document, settings: Settings) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def index_folder(folder: Path, store: ChromaStore, embedder: Callable[[], Embedder], settings: Settings,
-                 progress: bool = True, on_doc: Callable[[str], None] | None = None) -> IndexReport:
+def index_folder(
+    folder: Path,
+    store: ChromaStore,
+    embedder: Callable[[], Embedder],
+    settings: Settings,
+    progress: bool = True,
+    on_doc: Callable[[str], None] | None = None,
+) -> IndexReport:
     """Bring the store in line with the article files in `folder`.
 
     `embedder` is a factory: a run with nothing to embed never loads the model.

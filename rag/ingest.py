@@ -38,12 +38,23 @@ _BOILERPLATE = re.compile(
 _URL_LINE = re.compile(r"^\s*(https?://\S+)\s*$")
 _CREDIT_TAIL = re.compile(r"\s*Bild:\s[^.]*$")  # a caption with its image credit glued on
 _CREDIT_PAREN = re.compile(r"\s*\((?:Foto|Bild|Bildquelle):[^)]*\)")
-_MONTHS = ("Januar Februar März April Mai Juni Juli August September Oktober November Dezember").split()
+_MONTHS = [
+    "Januar",
+    "Februar",
+    "März",
+    "April",
+    "Mai",
+    "Juni",
+    "Juli",
+    "August",
+    "September",
+    "Oktober",
+    "November",
+    "Dezember",
+]
 _DATE_LONG = re.compile(r"^\s*(\d{1,2})\.\s*(" + "|".join(_MONTHS) + r")\s+(\d{4})\s*$")
 _DATE_STAND = re.compile(r"^\s*Stand:\s*(\d{1,2})\.(\d{1,2})\.(\d{4})")
-_OUTLETS = (
-    (re.compile(r"Angeboten der DW|p\.dw\.com|DW-Interview"), "DW"),
-)
+_OUTLETS = ((re.compile(r"Angeboten der DW|p\.dw\.com|DW-Interview"), "DW"),)
 _BODY_MIN = 100  # a line this long is article prose, not furniture
 
 
@@ -58,15 +69,18 @@ class _Meta:
 def discover(folder: Path) -> list[Path]:
     """Article files under `folder`, sorted so ids and indexing order are stable."""
     if not folder.exists():
-        raise RagError(f"The articles folder {folder} does not exist.",
-                       "Pass --seeds DIR or set RAG_SEEDS_DIR to a folder with .txt/.md/.html files.")
+        raise RagError(
+            f"The articles folder {folder} does not exist.",
+            "Pass --seeds DIR or set RAG_SEEDS_DIR to a folder with .txt/.md/.html files.",
+        )
     if not folder.is_dir():
         raise RagError(f"{folder} is not a folder.", "Pass a folder of article files with --seeds.")
     try:
         return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
     except PermissionError as exc:
-        raise RagError(f"The articles folder {folder} cannot be read: {exc}",
-                       "Check the folder's permissions.") from exc
+        raise RagError(
+            f"The articles folder {folder} cannot be read: {exc}", "Check the folder's permissions."
+        ) from exc
 
 
 def read_text(path: Path) -> str:
@@ -76,15 +90,19 @@ def read_text(path: Path) -> str:
     except OSError as exc:
         raise RagError(f"{path} cannot be read: {exc.strerror}.", "Check the file's permissions.") from exc
     if len(raw) > MAX_FILE_BYTES:
-        raise RagError(f"{path} is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}.",
-                       "Split the file into one article per file.")
+        raise RagError(
+            f"{path} is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}.",
+            "Split the file into one article per file.",
+        )
     if b"\x00" in raw[:8192]:
         raise RagError(f"{path} looks binary, not like text.", "Save the article as UTF-8 text.")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise RagError(f"{path} is not valid UTF-8 (byte {exc.start}).",
-                       "Convert it, e.g. `iconv -f latin1 -t utf-8 FILE > FILE.new`.") from exc
+        raise RagError(
+            f"{path} is not valid UTF-8 (byte {exc.start}).",
+            "Convert it, e.g. `iconv -f latin1 -t utf-8 FILE > FILE.new`.",
+        ) from exc
 
 
 def load_document(path: Path) -> Document:
@@ -94,14 +112,29 @@ def load_document(path: Path) -> Document:
     if path.suffix.lower() in {".html", ".htm"}:
         text, meta = html_to_text(text)
     cleaned, found = clean(text)
-    meta = _Meta(*(a or b for a, b in zip(
-        (meta.title, meta.outlet, meta.date, meta.url),
-        (found.title, found.outlet, found.date, found.url), strict=True)))
+    meta = _Meta(
+        *(
+            a or b
+            for a, b in zip(
+                (meta.title, meta.outlet, meta.date, meta.url),
+                (found.title, found.outlet, found.date, found.url),
+                strict=True,
+            )
+        )
+    )
     if not cleaned.strip():
         raise RagError(f"{path} has no article text after cleaning.", "Check that the file is an article.")
     digest = hashlib.sha256(cleaned.encode()).hexdigest()
-    return Document(doc_id=path.stem, text=cleaned, title=meta.title, outlet=meta.outlet,
-                    date=meta.date, url=meta.url, source_path=str(path), content_hash=digest)
+    return Document(
+        doc_id=path.stem,
+        text=cleaned,
+        title=meta.title,
+        outlet=meta.outlet,
+        date=meta.date,
+        url=meta.url,
+        source_path=str(path),
+        content_hash=digest,
+    )
 
 
 def clean(text: str) -> tuple[str, _Meta]:

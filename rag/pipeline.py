@@ -22,10 +22,12 @@ def check_question(question: str, limit: int) -> str:
     q = unicodedata.normalize("NFC", question or "")
     q = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in q).strip()
     if not q:
-        raise RagError("The question is empty.", "Type a question, e.g. \"Welche Länder hielten Manöver ab?\"")
+        raise RagError("The question is empty.", 'Type a question, e.g. "Welche Länder hielten Manöver ab?"')
     if len(q) > limit:
-        raise RagError(f"The question is {len(q):,} characters long; the limit is {limit:,}.",
-                       "Shorten the question or raise RAG_MAX_QUESTION_CHARS.")
+        raise RagError(
+            f"The question is {len(q):,} characters long; the limit is {limit:,}.",
+            "Shorten the question or raise RAG_MAX_QUESTION_CHARS.",
+        )
     return q
 
 
@@ -52,18 +54,20 @@ class Assistant:
         if self._retriever is None:
             store = self.store(create=False)
             if store.count() == 0:
-                raise RagError(f"The index in {self.settings.data_dir} is empty.",
-                               "Add articles and run `python -m rag index`.")
+                raise RagError(
+                    f"The index in {self.settings.data_dir} is empty.",
+                    "Add articles and run `python -m rag index`.",
+                )
             self._retriever = Retriever(store, self.embedder, self.settings)
         return self._retriever
 
-    def index(self, folder: Path | None = None, rebuild: bool = False,
-              progress: bool = True) -> IndexReport:
+    def index(self, folder: Path | None = None, rebuild: bool = False, progress: bool = True) -> IndexReport:
         store = self.store(create=True)
         if rebuild:
             store.reset()
-        report = index_folder(folder or self.settings.seeds_dir, store, lambda: self.embedder,
-                              self.settings, progress=progress)
+        report = index_folder(
+            folder or self.settings.seeds_dir, store, lambda: self.embedder, self.settings, progress=progress
+        )
         if self._retriever is not None:
             self._retriever.reload()
         return report

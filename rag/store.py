@@ -35,15 +35,18 @@ class ChromaStore:
 
         self.model = model
         if not create and not (data_dir / "chroma.sqlite3").exists():
-            raise RagError(f"There is no index in {data_dir} yet.",
-                           "Build it with `python -m rag index` (or set RAG_DATA_DIR).")
+            raise RagError(
+                f"There is no index in {data_dir} yet.",
+                "Build it with `python -m rag index` (or set RAG_DATA_DIR).",
+            )
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
-            client = chromadb.PersistentClient(
-                path=str(data_dir), settings=ChromaSettings(anonymized_telemetry=False))
+            client = chromadb.PersistentClient(path=str(data_dir), settings=ChromaSettings(anonymized_telemetry=False))
         except Exception as exc:  # chromadb raises plain Exceptions for broken folders
-            raise RagError(f"Cannot open the index in {data_dir}: {exc}",
-                           "Check the folder, or delete it and run `python -m rag index`.") from exc
+            raise RagError(
+                f"Cannot open the index in {data_dir}: {exc}",
+                "Check the folder, or delete it and run `python -m rag index`.",
+            ) from exc
         self._client = client
         self._col = self._collection(collection, create)
 
@@ -51,18 +54,21 @@ class ChromaStore:
         existing = {c.name for c in self._client.list_collections()}
         if name not in existing:
             if not create:
-                raise RagError(f"The index has no collection {name!r} yet.",
-                               "Build it with `python -m rag index`.")
+                raise RagError(f"The index has no collection {name!r} yet.", "Build it with `python -m rag index`.")
             return self._client.create_collection(
-                name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}},
-                metadata={"embed_model": self.model, "schema": SCHEMA_VERSION})
+                name,
+                embedding_function=None,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embed_model": self.model, "schema": SCHEMA_VERSION},
+            )
         col = self._client.get_collection(name, embedding_function=None)
         built_with = (col.metadata or {}).get("embed_model")
         if built_with != self.model:
             raise RagError(
                 f"The index was built with the embedding model {built_with!r}, "
                 f"but {self.model!r} is configured; vectors of two models cannot be mixed.",
-                f"Set RAG_EMBED_MODEL back, or rebuild: `python -m rag index --rebuild`.")
+                "Set RAG_EMBED_MODEL back, or rebuild: `python -m rag index --rebuild`.",
+            )
         return col
 
     def reset(self) -> None:
@@ -103,16 +109,13 @@ class ChromaStore:
         n = min(n, self.count())
         if n <= 0:
             return []
-        res = self._col.query(query_embeddings=[vector], n_results=n,
-                              include=["documents", "metadatas", "distances"])
-        rows = zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0],
-                   strict=True)
+        res = self._col.query(query_embeddings=[vector], n_results=n, include=["documents", "metadatas", "distances"])
+        rows = zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True)
         return [(_chunk(i, d, m), 1.0 - float(dist)) for i, d, m, dist in rows]
 
     def all_chunks(self) -> list[Chunk]:
         res = self._get_all(include=["documents", "metadatas"])
-        return [_chunk(i, d, m) for i, d, m in zip(res["ids"], res["documents"], res["metadatas"],
-                                                   strict=True)]
+        return [_chunk(i, d, m) for i, d, m in zip(res["ids"], res["documents"], res["metadatas"], strict=True)]
 
     def _get_all(self, include: list[str]) -> dict[str, list[Any]]:
         out: dict[str, list[Any]] = {"ids": [], **{k: [] for k in include}}
@@ -126,10 +129,21 @@ class ChromaStore:
 
 
 def _meta(c: Chunk, doc_hash: str) -> dict[str, Any]:
-    return {"doc": c.doc_id, "start": c.start, "end": c.end, "doc_hash": doc_hash,
-            **{k: c.meta.get(k, "") for k in _META_KEYS}}
+    return {
+        "doc": c.doc_id,
+        "start": c.start,
+        "end": c.end,
+        "doc_hash": doc_hash,
+        **{k: c.meta.get(k, "") for k in _META_KEYS},
+    }
 
 
 def _chunk(chunk_id: str, text: str, m: dict[str, Any]) -> Chunk:
-    return Chunk(chunk_id=chunk_id, doc_id=m["doc"], start=int(m["start"]), end=int(m["end"]),
-                 text=text, meta={k: str(m.get(k, "")) for k in _META_KEYS})
+    return Chunk(
+        chunk_id=chunk_id,
+        doc_id=m["doc"],
+        start=int(m["start"]),
+        end=int(m["end"]),
+        text=text,
+        meta={k: str(m.get(k, "")) for k in _META_KEYS},
+    )

@@ -1,0 +1,92 @@
+"""The CLI contract other tools rely on, run as real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rag.config import Settings
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def rag(*args: str, settings: Settings, **env: str) -> subprocess.CompletedProcess[str]:
+    full_env = {
+        **os.environ,
+        "RAG_DATA_DIR": str(settings.data_dir),
+        "RAG_CACHE_DIR": str(settings.cache_dir),
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "rag", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=full_env,
+        timeout=300,
+    )
+
+
+def test_help_everywhere(settings: Settings) -> None:
+    for cmd in ([], ["index"], ["search"], ["setup"]):
+        out = rag(*cmd, "--help", settings=settings)
+        assert out.returncode == 0 and "usage:" in out.stdout
+
+
+def test_search_json(assistant, settings: Settings) -> None:
+    out = rag("search", "Welche Länder hielten Manöver ab?", "-k", "4", "--json", settings=settings)
+    assert out.returncode == 0, out.stderr
+    hits = json.loads(out.stdout)
+    assert len(hits) == 4
+    assert set(hits[0]) >= {"doc", "start", "end", "text", "score", "title", "date", "url"}
+    assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
+
+
+def test_search_questions_file(assistant, settings: Settings, tmp_path: Path) -> None:
+    qfile = tmp_path / "q.jsonl"
+    qfile.write_text(
+        '{"id": "a", "question": "Wer ist Mark Rutte?"}\n{"id": "b", "question": "Who is Dong Jun?"}\n',
+        encoding="utf-8",
+    )
+    out = rag("search", "--questions", str(qfile), "-k", "3", "--json", settings=settings)
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["id"] for r in rows] == ["a", "b"] and all(len(r["hits"]) == 3 for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["search", "  "], "empty"),
+        (["search"], "No question"),
+        (["search", "--questions", "/nonexistent.jsonl"], "Cannot read"),
+    ],
+)
+def test_errors_exit_2_without_traceback(assistant, settings: Settings, args: list[str], message: str) -> None:
+    out = rag(*args, settings=settings)
+    assert out.returncode == 2 and message in out.stderr and "Traceback" not in out.stderr
+
+
+def test_no_index_yet(settings: Settings, tmp_path: Path) -> None:
+    out = rag("search", "Wer?", settings=settings, RAG_DATA_DIR=str(tmp_path / "empty"))
+    assert out.returncode == 2 and "rag index" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_index_reports_unreadable_file(settings: Settings, tmp_path: Path) -> None:
+    seeds = tmp_path / "s"
+    seeds.mkdir()
+    (seeds / "ok.txt").write_text(
+        "Japan und Russland vereinbarten gemeinsame Marinemanöver gegen Piraterie "
+        "und Terrorismus, berichteten mehrere Agenturen am Samstag aus Tokio.",
+        encoding="utf-8",
+    )
+    (seeds / "bad.txt").write_bytes("Grüße".encode("latin-1"))
+    out = rag("index", "--seeds", str(seeds), settings=settings, RAG_DATA_DIR=str(tmp_path / "d"))
+    assert out.returncode == 2 and "bad.txt" in out.stderr and "UTF-8" in out.stderr
+    assert "1 added" in out.stdout

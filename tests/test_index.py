@@ -1,0 +1,89 @@
+"""Incremental indexing against a real Chroma in a temp dir."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from rag.config import Settings
+from rag.errors import RagError
+from rag.ingest import load_document
+from rag.pipeline import Assistant
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture()
+def private(settings: Settings, embedder, tmp_path: Path, seeds_copy: Path) -> Assistant:
+    s = dataclasses.replace(settings, data_dir=tmp_path / "data", seeds_dir=seeds_copy)
+    return Assistant(s, embedder=embedder)
+
+
+def chunk_ids(a: Assistant) -> list[str]:
+    return sorted(c.chunk_id for c in a.store().all_chunks())
+
+
+def test_reindex_unchanged_does_nothing(private: Assistant) -> None:
+    first = private.index(progress=False)
+    before = chunk_ids(private)
+    second = private.index(progress=False)
+    assert len(first.added) == 5
+    assert second.added == second.updated == second.removed == []
+    assert len(second.unchanged) == 5
+    assert chunk_ids(private) == before
+
+
+def test_changed_file_replaces_its_chunks(private: Assistant) -> None:
+    private.index(progress=False)
+    path = next(private.settings.seeds_dir.glob("002_*.txt"))
+    path.write_text(
+        path.read_text(encoding="utf-8") + "\n\nEin völlig neuer Absatz über Quallen im Pazifik und "
+        "ihre erstaunliche Fähigkeit, Licht zu erzeugen, wie Forscher in Okinawa berichten.\n",
+        encoding="utf-8",
+    )
+    report = private.index(progress=False)
+    assert report.updated == [path.stem]
+    chunks = [c for c in private.store().all_chunks() if c.doc_id == path.stem]
+    text = load_document(path).text
+    assert any("Quallen" in c.text for c in chunks)
+    assert all(c.text == text[c.start : c.end] for c in chunks)  # no stale chunk of the old version
+    assert private.search("Quallen Licht Okinawa", k=1)[0].chunk.doc_id == path.stem
+
+
+def test_deleted_file_disappears(private: Assistant) -> None:
+    private.index(progress=False)
+    path = next(private.settings.seeds_dir.glob("001_*.txt"))
+    path.unlink()
+    report = private.index(progress=False)
+    assert report.removed == [path.stem]
+    assert path.stem not in {c.doc_id for c in private.store().all_chunks()}
+
+
+def test_unreadable_file_is_reported_and_keeps_old_chunks(private: Assistant) -> None:
+    private.index(progress=False)
+    path = next(private.settings.seeds_dir.glob("004_*.txt"))
+    path.write_bytes("Größtes Manöver".encode("latin-1"))
+    report = private.index(progress=False)
+    assert "not valid UTF-8" in report.failed[str(path)]
+    assert path.stem in {c.doc_id for c in private.store().all_chunks()}
+
+
+def test_other_model_is_refused(private: Assistant, settings: Settings) -> None:
+    private.index(progress=False)
+    other = dataclasses.replace(private.settings, embed_model="/models/some-other-model")
+    with pytest.raises(RagError, match="cannot be mixed"):
+        Assistant(other).store()
+
+
+def test_missing_index_is_a_clear_error(tmp_path: Path, settings: Settings) -> None:
+    a = Assistant(dataclasses.replace(settings, data_dir=tmp_path / "nothing"))
+    with pytest.raises(RagError, match="no index"):
+        a.search("Wer traf sich in Tokio?")
+
+
+def test_chunk_metadata_in_store(assistant: Assistant) -> None:
+    chunks = assistant.store().all_chunks()
+    dw = [c for c in chunks if c.doc_id.startswith("000_")]
+    assert dw and all(c.meta["url"] == "https://p.dw.com/p/1AAZu" and c.meta["date"] == "2013-11-02" for c in dw)
