@@ -26,6 +26,8 @@ class Settings:
     # Empty means: the offline multilingual-e5-small provisioned into `cache_dir`.
     embed_model: str = ""
     collection: str = "articles"
+    # http://host:port of a `chroma run` server; empty means the embedded store in data_dir.
+    chroma_url: str = ""
     # Chosen by measurement on the dev questions (see README, "Chunking").
     chunk_size: int = 600
     chunk_overlap: int = 100

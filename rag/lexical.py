@@ -21,19 +21,43 @@ _WORD = re.compile(r"\w+")
 _STOP = frozenset(STOPWORDS_GERMAN) | frozenset(STOPWORDS_EN)
 
 
+_MIN_HEAD, _MIN_TAIL, _MIN_COMPOUND = 3, 5, 9
+
+
 class LexicalIndex:
-    """BM25 over chunk texts; `search` returns (position, score) pairs, best first."""
+    """BM25 over chunk texts; `search` returns (position, score) pairs, best first.
+
+    German compounds ("Marinemanöver") also index their last part when the corpus knows it as a
+    word of its own ("Manöver"), so a question about "Manöver" finds the compound.
+    """
 
     def __init__(self, texts: Sequence[str]) -> None:
         self._stemmer = Stemmer.Stemmer("german")
         self.size = len(texts)
         self._bm25 = bm25s.BM25()
+        stemmed = [self._stems(t) for t in texts]
+        self._vocab = frozenset(tok for toks in stemmed for tok in toks)
         if texts:
-            self._bm25.index([self.tokens(t) for t in texts], show_progress=False)
+            self._bm25.index([self._with_heads(toks) for toks in stemmed], show_progress=False)
 
     def tokens(self, text: str) -> list[str]:
+        return self._with_heads(self._stems(text))
+
+    def _stems(self, text: str) -> list[str]:
         words = [w for w in _WORD.findall(text.lower()) if w not in _STOP]
         return self._stemmer.stemWords(words) if words else []
+
+    def _with_heads(self, toks: list[str]) -> list[str]:
+        """Add the longest known tail word of each compound (the compound's head in German)."""
+        out = list(toks)
+        for tok in toks:
+            if len(tok) < _MIN_COMPOUND:
+                continue
+            for i in range(_MIN_HEAD, len(tok) - _MIN_TAIL + 1):
+                if tok[i:] in self._vocab:
+                    out.append(tok[i:])
+                    break
+        return out
 
     def search(self, query: str, n: int) -> list[tuple[int, float]]:
         toks = self.tokens(query)

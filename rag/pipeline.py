@@ -47,7 +47,7 @@ class Assistant:
 
     def store(self, create: bool = False) -> ChromaStore:
         s = self.settings
-        return ChromaStore(s.data_dir, s.collection, model_id(s), create=create)
+        return ChromaStore(s.data_dir, s.collection, model_id(s), create=create, url=s.chroma_url)
 
     @property
     def retriever(self) -> Retriever:

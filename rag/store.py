@@ -12,6 +12,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -26,28 +27,19 @@ _BATCH = 1000
 
 
 class ChromaStore:
-    """One Chroma collection of chunks with their vectors and metadata."""
+    """One Chroma collection of chunks with their vectors and metadata.
 
-    def __init__(self, data_dir: Path, collection: str, model: str, create: bool = True) -> None:
-        os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
+    Embedded (`PersistentClient` in `data_dir`) by default; a `chroma run` server when `url` is set.
+    """
 
+    def __init__(self, data_dir: Path, collection: str, model: str, create: bool = True, url: str = "") -> None:
         self.model = model
-        if not create and not (data_dir / "chroma.sqlite3").exists():
+        self.where = url or str(data_dir)
+        if not url and not create and not (data_dir / "chroma.sqlite3").exists():
             raise RagError(
-                f"There is no index in {data_dir} yet.",
-                "Build it with `python -m rag index` (or set RAG_DATA_DIR).",
+                f"There is no index in {data_dir} yet.", "Build it with `python -m rag index` (or set RAG_DATA_DIR)."
             )
-        try:
-            data_dir.mkdir(parents=True, exist_ok=True)
-            client = chromadb.PersistentClient(path=str(data_dir), settings=ChromaSettings(anonymized_telemetry=False))
-        except Exception as exc:  # chromadb raises plain Exceptions for broken folders
-            raise RagError(
-                f"Cannot open the index in {data_dir}: {exc}",
-                "Check the folder, or delete it and run `python -m rag index`.",
-            ) from exc
-        self._client = client
+        self._client = _http_client(url) if url else _persistent_client(data_dir)
         self._col = self._collection(collection, create)
 
     def _collection(self, name: str, create: bool) -> Any:
@@ -126,6 +118,48 @@ class ChromaStore:
             for k in include:
                 out[k] += res[k]
         return out
+
+
+def _chroma() -> tuple[Any, Any]:
+    """The chromadb module (imported only when a store opens) and its settings, telemetry off."""
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    return chromadb, ChromaSettings(anonymized_telemetry=False)
+
+
+def _persistent_client(data_dir: Path) -> Any:
+    chromadb, settings = _chroma()
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(data_dir), settings=settings)
+    except Exception as exc:  # chromadb raises plain Exceptions for broken folders
+        raise RagError(
+            f"Cannot open the index in {data_dir}: {exc}",
+            "Check the folder, or delete it and run `python -m rag index`.",
+        ) from exc
+
+
+def _http_client(url: str) -> Any:
+    chromadb, settings = _chroma()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise RagError(f"RAG_CHROMA_URL={url!r} is not an http(s) URL.", "Use e.g. http://localhost:8000.")
+    try:
+        client = chromadb.HttpClient(
+            host=parts.hostname,
+            port=parts.port or (443 if parts.scheme == "https" else 80),
+            ssl=parts.scheme == "https",
+            settings=settings,
+        )
+        client.heartbeat()
+        return client
+    except Exception as exc:  # connection errors come in many types
+        raise RagError(
+            f"The Chroma server at {url} is not reachable: {type(exc).__name__}.",
+            "Start it (`chroma run --path DIR --port PORT`) or unset RAG_CHROMA_URL to use the embedded store.",
+        ) from exc
 
 
 def _meta(c: Chunk, doc_hash: str) -> dict[str, Any]:

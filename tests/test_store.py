@@ -1,0 +1,111 @@
+"""One contract suite over both store backends: embedded Chroma and a real `chroma run` server."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.config import Settings
+from rag.errors import RagError
+from rag.pipeline import Assistant
+from rag.store import ChromaStore
+from rag.types import Chunk
+
+pytestmark = pytest.mark.slow
+CHROMA = shutil.which("chroma", path=str(Path(sys.executable).parent)) or "chroma"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Chroma server on a free loopback port, stopped after the module."""
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    proc = subprocess.Popen(
+        [CHROMA, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("chroma run did not start within 60 s")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(params=["embedded", "server"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str | Path]:
+    if request.param == "server":
+        url = request.getfixturevalue("chroma_server")
+        return {"url": url, "collection": f"c{time.monotonic_ns()}", "data_dir": tmp_path}
+    return {"url": "", "collection": "articles", "data_dir": tmp_path / "data"}
+
+
+def make_store(b: dict, model: str = "m1") -> ChromaStore:
+    return ChromaStore(Path(b["data_dir"]), str(b["collection"]), model, create=True, url=str(b["url"]))
+
+
+def chunk(i: int, doc: str = "d") -> Chunk:
+    return Chunk(f"{doc}:{i}", doc, i * 10, i * 10 + 5, f"text {i}", {"title": "T", "url": "u"})
+
+
+def test_add_query_delete(backend: dict) -> None:
+    store = make_store(backend)
+    vecs = np.eye(4, dtype=np.float32)
+    store.add([chunk(i) for i in range(3)], vecs[:3], "v1")
+    store.add([chunk(0, "e")], vecs[3:], "v1")
+    assert store.count() == 4
+    best, sim = store.query(vecs[1], 2)[0]
+    assert best.chunk_id == "d:1" and sim == pytest.approx(1.0, abs=1e-5)
+    assert best.meta["title"] == "T" and (best.start, best.end) == (10, 15)
+    store.add([chunk(5)], vecs[2:3], "v2")
+    store.delete_doc("d", keep_hash="v2")
+    assert store.doc_hashes() == {"d": {"v2"}, "e": {"v1"}}
+    store.delete_doc("e")
+    assert [c.chunk_id for c in store.all_chunks()] == ["d:5"]
+
+
+def test_refuses_other_model(backend: dict) -> None:
+    make_store(backend, "m1")
+    with pytest.raises(RagError, match="cannot be mixed"):
+        make_store(backend, "m2")
+
+
+def test_server_results_equal_embedded(assistant: Assistant, chroma_server: str) -> None:
+    remote = Assistant(
+        dataclasses.replace(assistant.settings, chroma_url=chroma_server, collection="seeds"),
+        embedder=assistant.embedder,
+    )
+    assert len(remote.index(progress=False).added) == 5
+    for q in ("Welche Länder hielten Manöver ab?", "Who is Mark Rutte?", "Senkaku-Inseln"):
+        ours = [(h.chunk.chunk_id, round(h.score, 4)) for h in assistant.search(q, k=5)]
+        theirs = [(h.chunk.chunk_id, round(h.score, 4)) for h in remote.search(q, k=5)]
+        assert ours == theirs
+
+
+def test_server_down_is_a_clear_error(settings: Settings) -> None:
+    with pytest.raises(RagError, match="not reachable"):
+        ChromaStore(settings.data_dir, "x", "m", url=f"http://127.0.0.1:{free_port()}")
