@@ -26,6 +26,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", type=Path, help="index folder (RAG_DATA_DIR, default ./data)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    st = sub.add_parser(
+        "start",
+        help="set up (model, index) and start the assistant",
+        description="What the README's quick start runs: provision the offline model if needed, "
+        "bring the index up to date, then start an interactive session.",
+    )
+    st.add_argument("--seeds", type=Path, help="articles folder (RAG_SEEDS_DIR, default ./seeds)")
+
     s = sub.add_parser(
         "setup",
         help="provision the offline embedding model and build the index",

@@ -34,7 +34,7 @@ def rag(*args: str, settings: Settings, **env: str) -> subprocess.CompletedProce
 
 
 def test_help_everywhere(settings: Settings) -> None:
-    for cmd in ([], ["index"], ["search"], ["setup"]):
+    for cmd in ([], ["index"], ["search"], ["setup"], ["start"]):
         out = rag(*cmd, "--help", settings=settings)
         assert out.returncode == 0 and "usage:" in out.stdout
 
