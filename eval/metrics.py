@@ -59,3 +59,22 @@ def recall_in_budget(hits: Sequence[Span], evidence: Sequence[Span], budget: int
         context.append(Span(h.doc, h.start, h.start + take))
         left -= take
     return sum(any(relevant(c, e, min_cover) for c in context) for e in evidence) / len(evidence)
+
+
+def judged_ids(hits: Sequence[Span], evidence: Sequence[Span], min_cover: float = 1.0) -> list[str]:
+    """Name each hit after the evidence it is the first to cover, else after itself.
+
+    This turns chunk rankings into runs over evidence ids, so standard IR measures (ir-measures)
+    count each evidence quote once, whatever the chunking; a second hit on the same evidence
+    counts as not relevant.
+    """
+    seen: set[int] = set()
+    out = []
+    for h in hits:
+        match = next((i for i, e in enumerate(evidence) if i not in seen and relevant(h, e, min_cover)), None)
+        if match is None:
+            out.append(f"{h.doc}:{h.start}-{h.end}")
+        else:
+            seen.add(match)
+            out.append(f"evidence-{match}")
+    return out

@@ -1,0 +1,137 @@
+"""Run retrieval (and optionally answers) for named configurations and compute every metric.
+
+Configurations that share chunking share one temporary index; the model loads once per run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from statistics import mean
+from typing import Any
+
+import ir_measures
+from ir_measures import RR, R, nDCG
+
+from eval.metrics import Span, judged_ids, recall_in_budget
+from eval.questions_io import Question
+from rag.config import Settings
+from rag.embed import Embedder
+from rag.pipeline import Assistant
+
+MEASURES = [RR @ 10, nDCG @ 10, R @ 1, R @ 3, R @ 5, R @ 10]
+NAMES = {RR @ 10: "MRR@10", nDCG @ 10: "nDCG@10", R @ 1: "R@1", R @ 3: "R@3", R @ 5: "R@5", R @ 10: "R@10"}
+BUDGETS = (1000, 2000)
+MIN_COVER = 0.8  # a chunk boundary may cut a fifth of a quote and the hit still counts
+
+
+@dataclass(frozen=True)
+class Config:
+    """A named set of Settings overrides, e.g. `Config("dense", {"retrieval": "dense"})`."""
+
+    name: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def settings(self, base: Settings) -> Settings:
+        return dataclasses.replace(base, **self.overrides)
+
+
+@dataclass
+class Result:
+    config: Config
+    overall: dict[str, float]
+    by_lang: dict[str, dict[str, float]]
+    by_type: dict[str, dict[str, float]]
+    answers: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_config(text: str) -> Config:
+    """`name` of a preset, or `name:key=value,key=value` with Settings field names."""
+    name, _, spec = text.partition(":")
+    if not spec:
+        return PRESETS.get(name) or Config(name)
+    fields = {f.name: f.type for f in dataclasses.fields(Settings)}
+    overrides: dict[str, Any] = {}
+    for item in filter(None, spec.split(",")):
+        key, _, value = item.partition("=")
+        if key not in fields:
+            raise ValueError(f"unknown setting {key!r} in config {text!r}")
+        kind = type(getattr(Settings(), key))
+        overrides[key] = kind(value)
+    return Config(name, overrides)
+
+
+PRESETS = {
+    "default": Config("default"),
+    "dense": Config("dense", {"retrieval": "dense"}),
+    "lexical": Config("lexical", {"retrieval": "lexical"}),
+    "rrf-equal": Config("rrf-equal", {"retrieval": "hybrid", "fusion": "rrf", "dense_weight": 0.5, "rrf_k": 60}),
+}
+
+
+def evaluate(
+    configs: Sequence[Config],
+    questions: Sequence[Question],
+    base: Settings,
+    answers: bool = False,
+    tick: Callable[[], None] = lambda: None,
+) -> list[Result]:
+    """Score every config; `tick` is called once per question and config (for a progress bar)."""
+    groups: dict[tuple[int, int], list[Config]] = defaultdict(list)
+    for c in configs:
+        s = c.settings(base)
+        groups[(s.chunk_size, s.chunk_overlap)].append(c)
+    embedder: Embedder | None = None
+    results: dict[str, Result] = {}
+    for group in groups.values():
+        with tempfile.TemporaryDirectory(prefix="rag-eval-") as tmp:
+            for c in group:
+                a = Assistant(dataclasses.replace(c.settings(base), data_dir=Path(tmp)), embedder=embedder)
+                a.index(progress=False)
+                embedder = a.embedder
+                results[c.name] = score_config(a, c, questions, answers, tick)
+    return [results[c.name] for c in configs]
+
+
+def score_config(a: Assistant, c: Config, questions: Sequence[Question], answers: bool, tick: Callable) -> Result:
+    k = max(10, a.settings.top_k)
+    runs: dict[str, list[Span]] = {}
+    for q in questions:
+        if q.answerable:
+            runs[q.id] = [Span(h.chunk.doc_id, h.chunk.start, h.chunk.end) for h in a.search(q.question, k=k)]
+        tick()
+    answerable = [q for q in questions if q.answerable]
+
+    def block(qs: Sequence[Question]) -> dict[str, float]:
+        return retrieval_metrics({q.id: runs[q.id] for q in qs}, {q.id: q.evidence for q in qs})
+
+    by_lang = {lang: block([q for q in answerable if q.lang == lang]) for lang in sorted({q.lang for q in answerable})}
+    by_type = {t: block([q for q in answerable if q.type == t]) for t in sorted({q.type for q in answerable})}
+    result = Result(c, block(answerable), by_lang, by_type)
+    if answers:
+        from eval.answers import answer_metrics
+
+        result.answers = answer_metrics(a, questions)
+    return result
+
+
+def retrieval_metrics(runs: dict[str, list[Span]], evidence: dict[str, Sequence[Span]]) -> dict[str, float]:
+    """ir-measures over evidence-id runs, plus recall within character budgets."""
+    if not runs:
+        return {}
+    qrels = [ir_measures.Qrel(qid, f"evidence-{i}", 1) for qid, ev in evidence.items() for i in range(len(ev))]
+    run = [
+        ir_measures.ScoredDoc(qid, doc_id, float(len(hits) - rank))
+        for qid, hits in runs.items()
+        for rank, doc_id in enumerate(judged_ids(hits, evidence[qid], MIN_COVER))
+    ]
+    agg = ir_measures.calc_aggregate(MEASURES, qrels, run)
+    out = {NAMES[m]: float(agg.get(m, 0.0)) for m in MEASURES}
+    for budget in BUDGETS:
+        out[f"R@{budget}c"] = mean(recall_in_budget(runs[q], evidence[q], budget, MIN_COVER) for q in runs)
+    out["n"] = len(runs)
+    return out
