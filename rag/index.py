@@ -7,9 +7,12 @@ queryable and the next run finishes the job.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,3 +98,28 @@ def index_folder(
         report.removed.append(doc_id)
     report.chunks = store.count()
     return report
+
+
+@contextmanager
+def writer_lock(data_dir: Path) -> Iterator[None]:
+    """One indexing run at a time per data folder; a second one gets a clear message, not a corrupt index."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "index.lock"
+    with path.open("a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            raise RagError(
+                f"Another indexing run ({holder}) is writing to {data_dir}.",
+                "Wait for it to finish, then run the command again.",
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}")
+        fh.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

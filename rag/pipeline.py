@@ -9,7 +9,7 @@ from pathlib import Path
 from rag.config import Settings
 from rag.embed import Embedder, SentenceTransformerEmbedder, model_id
 from rag.errors import RagError
-from rag.index import IndexReport, index_folder
+from rag.index import IndexReport, index_folder, writer_lock
 from rag.retrieve import Retriever
 from rag.store import ChromaStore
 from rag.types import Hit
@@ -62,12 +62,13 @@ class Assistant:
         return self._retriever
 
     def index(self, folder: Path | None = None, rebuild: bool = False, progress: bool = True) -> IndexReport:
-        store = self.store(create=True)
-        if rebuild:
-            store.reset()
-        report = index_folder(
-            folder or self.settings.seeds_dir, store, lambda: self.embedder, self.settings, progress=progress
-        )
+        with writer_lock(self.settings.data_dir):
+            store = self.store(create=True)
+            if rebuild:
+                store.reset()
+            report = index_folder(
+                folder or self.settings.seeds_dir, store, lambda: self.embedder, self.settings, progress=progress
+            )
         if self._retriever is not None:
             self._retriever.reload()
         return report
