@@ -48,11 +48,16 @@ def sweep(a: Assistant, questions: Sequence[Question]) -> list[dict]:
     n = a.retriever.store.count()
     dense, lexical = candidates(a, questions, n)
     out = [{"method": "lexical", **score(lexical, questions)}, {"method": "dense", **score(dense, questions)}]
-    for fusion in ("rrf", "score"):
+    for fusion, rrf_k in (("rrf", 60), ("rrf", 20), ("rrf", 5), ("score", 0)):
         for w in (0.5, 0.6, 0.7, 0.8, 0.9):
-            s = dataclasses.replace(a.settings, fusion=fusion, dense_weight=w)
-            fused = {q.id: fuse(dense[q.id], lexical[q.id], s) for q in questions}
-            out.append({"method": f"hybrid {fusion} w={w}", **score(fused, questions)})
+            s = dataclasses.replace(a.settings, fusion=fusion, dense_weight=w, rrf_k=rrf_k)
+            for adaptive in (False, True):
+                lw = {
+                    q.id: (1 - w) * (a.retriever.lexical.coverage(q.question) if adaptive else 1.0) for q in questions
+                }
+                fused = {q.id: fuse(dense[q.id], lexical[q.id], s, lw[q.id]) for q in questions}
+                name = f"hybrid {fusion} k={rrf_k} w={w}{' adaptive' if adaptive else ''}"
+                out.append({"method": name, **score(fused, questions)})
     return out
 
 

@@ -34,8 +34,10 @@ class Settings:
     top_k: int = 10
     retrieval: str = "hybrid"  # hybrid | dense | lexical
     # Weight of the dense ranking in the fusion; the lexical ranking gets 1 - dense_weight.
-    dense_weight: float = 0.7
+    dense_weight: float = 0.6
     fusion: str = "rrf"  # rrf | score
+    # Scale BM25's weight by the share of question words found in the corpus (English questions).
+    adaptive: bool = True
     rrf_k: int = 60
     candidates: int = 50
     batch_size: int = 32
@@ -50,7 +52,9 @@ class Settings:
             raw = env.get(f"RAG_{f.name.upper()}")
             if raw is not None and raw != "":
                 values[f.name] = _convert(f.name, raw, type(getattr(cls(), f.name)))
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        for k, v in overrides.items():
+            if v is not None:
+                values[k] = Path(v).expanduser() if isinstance(getattr(cls(), k), Path) else v
         return replace(cls(), **values)
 
 

@@ -22,6 +22,17 @@ _STOP = frozenset(STOPWORDS_GERMAN) | frozenset(STOPWORDS_EN)
 
 
 _MIN_HEAD, _MIN_TAIL, _MIN_COMPOUND = 3, 5, 9
+_MAX_EXPAND = 5
+
+
+def _compounds_by_tail(vocab: frozenset[str]) -> dict[str, list[str]]:
+    """Map every tail of a long corpus word (at least `_MIN_TAIL` letters) to the words ending in it."""
+    out: dict[str, list[str]] = {}
+    for word in sorted(vocab):
+        if len(word) >= _MIN_COMPOUND:
+            for i in range(_MIN_HEAD, len(word) - _MIN_TAIL + 1):
+                out.setdefault(word[i:], []).append(word)
+    return out
 
 
 class LexicalIndex:
@@ -37,11 +48,20 @@ class LexicalIndex:
         self._bm25 = bm25s.BM25()
         stemmed = [self._stems(t) for t in texts]
         self._vocab = frozenset(tok for toks in stemmed for tok in toks)
+        self._compounds = _compounds_by_tail(self._vocab)
         if texts:
             self._bm25.index([self._with_heads(toks) for toks in stemmed], show_progress=False)
 
     def tokens(self, text: str) -> list[str]:
         return self._with_heads(self._stems(text))
+
+    def query_tokens(self, text: str) -> list[str]:
+        """Question words, plus the corpus compounds that end in a word the corpus lacks on its own.
+
+        "Ausrüstung" then finds "Verteidigungsausrüstung": the mirror image of `_with_heads`.
+        """
+        toks = self.tokens(text)
+        return toks + [c for t in toks if t not in self._vocab for c in self._compounds.get(t, ())[:_MAX_EXPAND]]
 
     def _stems(self, text: str) -> list[str]:
         words = [w for w in _WORD.findall(text.lower()) if w not in _STOP]
@@ -59,8 +79,17 @@ class LexicalIndex:
                     break
         return out
 
+    def coverage(self, query: str) -> float:
+        """Share of the query's words that occur in the corpus at all.
+
+        Near 1 for German questions, low for English ones over German articles (only names
+        match), which tells the fusion how far to trust BM25 for this question.
+        """
+        toks = self._stems(query)
+        return sum(t in self._vocab or t in self._compounds for t in toks) / len(toks) if toks else 0.0
+
     def search(self, query: str, n: int) -> list[tuple[int, float]]:
-        toks = self.tokens(query)
+        toks = self.query_tokens(query)
         n = min(n, self.size)
         if not toks or n == 0:
             return []

@@ -43,7 +43,12 @@ class Retriever:
             return dense[:k]
         if method == "lexical":
             return lexical[:k]
-        return fuse(dense, lexical, self.settings)[:k]
+        return fuse(dense, lexical, self.settings, self.lexical_weight(question))[:k]
+
+    def lexical_weight(self, question: str) -> float:
+        """BM25's share of the fusion, scaled down when the question's words are not in the corpus."""
+        w = 1.0 - self.settings.dense_weight
+        return w * self.lexical.coverage(question) if self.settings.adaptive else w
 
     def dense(self, question: str, n: int) -> list[Hit]:
         vec = self.embedder.embed_queries([question])[0]
@@ -53,12 +58,14 @@ class Retriever:
         return [Hit(self.chunks[i], s) for i, s in self.lexical.search(question, n)]
 
 
-def fuse(dense: Sequence[Hit], lexical: Sequence[Hit], settings: Settings) -> list[Hit]:
+def fuse(
+    dense: Sequence[Hit], lexical: Sequence[Hit], settings: Settings, lexical_weight: float | None = None
+) -> list[Hit]:
     """Combine two rankings of the same chunks; `settings.fusion` picks rank- or score-based."""
-    w = settings.dense_weight
+    w_lex = 1.0 - settings.dense_weight if lexical_weight is None else lexical_weight
     scores: dict[str, float] = {}
     chunks: dict[str, Chunk] = {}
-    for weight, hits in ((w, dense), (1.0 - w, lexical)):
+    for weight, hits in ((settings.dense_weight, dense), (w_lex, lexical)):
         for rank, value in enumerate(_contributions(hits, settings)):
             cid = hits[rank].chunk.chunk_id
             chunks[cid] = hits[rank].chunk
