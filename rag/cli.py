@@ -1,4 +1,4 @@
-"""`python -m rag` / `rag`: set up, index, search. Errors become a message and exit code 2."""
+"""`python -m rag` / `rag`: set up, index, search, ask, chat. Errors become a message and exit code 2."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from rag import terminal
 from rag.config import Settings
 from rag.errors import RagError
 
@@ -64,6 +65,18 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("-k", type=int, default=None, help="number of passages (default 10)")
     q.add_argument("--method", choices=["hybrid", "dense", "lexical"], help="retrieval method")
     q.add_argument("--json", action="store_true", help="print JSON for machines")
+
+    a = sub.add_parser(
+        "ask",
+        help="answer a question with cited sources",
+        description="Answer QUESTION from the articles, citing every claim with [n]; refuses when "
+        "the articles say nothing about it. --questions answers a JSON-lines file, one JSON line each.",
+    )
+    a.add_argument("question", nargs="?", help="the question (German or English)")
+    a.add_argument("--questions", type=Path, help="JSON-lines file of questions")
+    a.add_argument("--json", action="store_true", help='print {"answer", "citations", "refused"} as JSON')
+    for cmd in (a, st, sub.add_parser("chat", help="interactive chat with history (follow-up questions)")):
+        cmd.add_argument("--generator", help="extractive (default), openai or llamacpp (RAG_GENERATOR)")
     return p
 
 
@@ -92,26 +105,33 @@ def _run(args: argparse.Namespace) -> int:
         path = provision(settings.cache_dir, force=getattr(args, "force", False))
         print(f"model: {path}")
         status = _print_report(assistant.index(), as_json=False)
-        return status if args.command == "setup" else _interactive(assistant)
+        return status if args.command == "setup" else terminal.chat(assistant, args.generator)
     if args.command == "index":
         return _print_report(assistant.index(rebuild=args.rebuild), as_json=args.json)
+    if args.command == "chat":
+        return terminal.chat(assistant, args.generator)
+    if args.command == "ask":
+        return _ask(assistant, args)
     return _search(assistant, args)
 
 
-def _interactive(assistant: Any) -> int:
-    """A terminal session: one question per line; empty line or Ctrl-D ends it."""
-    print("Frage eingeben (leere Zeile beendet):")
-    while True:
-        try:
-            line = input("> ").strip()
-        except EOFError:
-            return 0
-        if not line:
-            return 0
-        try:
-            _show_hits(assistant.search(line, k=5))
-        except RagError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+def _ask(assistant: Any, args: argparse.Namespace) -> int:
+    if args.questions:
+        for item in read_questions(args.questions):
+            row = {"id": item.get("id"), **assistant.answer(item["question"], generator=args.generator).to_json()}
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+        return 0
+    if args.question is None:
+        raise RagError("No question given.", 'Pass one: rag ask "Welche Länder hielten Manöver ab?"')
+    if args.json:
+        print(
+            json.dumps(
+                assistant.answer(args.question, generator=args.generator).to_json(), ensure_ascii=False, indent=2
+            )
+        )
+        return 0
+    terminal.stream_answer(assistant, args.question, (), args.generator)
+    return 0
 
 
 def _print_report(report: Any, as_json: bool) -> int:
@@ -141,18 +161,8 @@ def _search(assistant: Any, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([h.to_json() for h in hits], ensure_ascii=False, indent=2))
         return 0
-    _show_hits(hits)
+    terminal.show_hits(hits)
     return 0
-
-
-def _show_hits(hits: Sequence[Any]) -> None:
-    for n, h in enumerate(hits, 1):
-        j = h.to_json()
-        print(
-            f"[{n}] {j['title'] or j['doc']} ({j['date'] or 'undated'}) {j['doc']}:{j['start']}-{j['end']}"
-            f"  score {j['score']:.4f}"
-        )
-        print("    " + h.chunk.text.replace("\n", " ")[:300])
 
 
 def read_questions(path: Path) -> list[dict[str, Any]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,19 @@ class Settings:
     candidates: int = 50
     batch_size: int = 32
     max_question_chars: int = 2000
+    generator: str = "extractive"  # see rag.generate.GENERATORS
+    # Refuse when the best passage's dense similarity to the question is below this (calibrated on
+    # the dev questions, see README "Refusal").
+    refuse_below: float = 0.0
+    # Sentences the extractive generator may quote.
+    answer_sentences: int = 4
+    # Any OpenAI-compatible chat-completions server (Ollama, vLLM, llama.cpp server, OpenAI).
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = field(default="", repr=False)  # never in logs or error messages
+    llm_timeout: float = 60.0
+    # Local GGUF file for the llamacpp generator; empty means the provisioned default.
+    llm_gguf: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:

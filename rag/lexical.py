@@ -35,6 +35,15 @@ def _compounds_by_tail(vocab: frozenset[str]) -> dict[str, list[str]]:
     return out
 
 
+_STEMMER = Stemmer.Stemmer("german")
+
+
+def stems(text: str) -> set[str]:
+    """Content-word stems of a text, as BM25 sees them (for sentence-level overlap)."""
+    words = [w for w in _WORD.findall(text.lower()) if w not in _STOP]
+    return set(_STEMMER.stemWords(words)) if words else set()
+
+
 class LexicalIndex:
     """BM25 over chunk texts; `search` returns (position, score) pairs, best first.
 

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from rag import generate
+from rag.cite import check
 from rag.config import Settings
+from rag.conversation import standalone
 from rag.embed import Embedder, SentenceTransformerEmbedder, model_id
 from rag.errors import RagError
+from rag.generate import Generator, GeneratorUnavailable, Turn
 from rag.index import IndexReport, index_folder, writer_lock
+from rag.lang import detect
 from rag.retrieve import Retriever
 from rag.store import ChromaStore
-from rag.types import Hit
+from rag.types import Answer, Event, Hit
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +44,7 @@ class Assistant:
         self.settings = settings or Settings.from_env()
         self._embedder = embedder
         self._retriever: Retriever | None = None
+        self._generators: dict[str, Generator] = {}
 
     @property
     def embedder(self) -> Embedder:
@@ -76,3 +83,65 @@ class Assistant:
     def search(self, question: str, k: int | None = None, method: str | None = None) -> list[Hit]:
         q = check_question(question, self.settings.max_question_chars)
         return self.retriever.search(q, k=k, method=method)
+
+    def generator(self, name: str | None = None) -> Generator:
+        """The named generator (default from settings), built once and kept."""
+        name = name or self.settings.generator
+        if name not in self._generators:
+            self._generators[name] = generate.create(name, self.settings, self.embedder)
+        return self._generators[name]
+
+    def answer(self, question: str, history: Sequence[Turn] = (), generator: str | None = None) -> Answer:
+        """The whole answer at once (CLI, API, evaluation)."""
+        for event in self.answer_stream(question, history, generator):
+            if event.answer is not None:
+                return event.answer
+        raise AssertionError("answer_stream ended without an answer")  # pragma: no cover
+
+    def answer_stream(
+        self, question: str, history: Sequence[Turn] = (), generator: str | None = None
+    ) -> Iterator[Event]:
+        """Sources as soon as retrieval is done, then text pieces, then the checked answer.
+
+        Refuses when the closest passage is less similar than `refuse_below` (calibrated on the
+        dev questions) or when the generator cites nothing; falls back to the extractive
+        generator when an LLM is unreachable, and ends cleanly when one dies mid-answer.
+        """
+        q = check_question(question, self.settings.max_question_chars)
+        lang = detect(q)
+        gen = self.generator(generator)
+        query = standalone(q, history, gen)
+        found = self.retriever.retrieve(query)
+        hits = found.hits
+        yield Event("sources", hits=tuple(hits))
+        if not hits or found.support < self.settings.refuse_below:
+            yield Event("done", answer=_refusal(lang, hits, gen.name))
+            return
+        pieces: list[str] = []
+        used, notice = gen.name, ""
+        try:
+            for piece in gen.generate(query, hits, lang):
+                pieces.append(piece)
+                yield Event("delta", text=piece)
+        except GeneratorUnavailable as exc:
+            log.warning("generator %s failed: %s", gen.name, exc.message)
+            if pieces:
+                notice = generate.CUT_SHORT[lang].format(error=exc.message)
+            else:
+                notice = generate.FALLBACK[lang].format(error=exc.message)
+                used = "extractive"
+                for piece in self.generator("extractive").generate(query, hits, lang):
+                    pieces.append(piece)
+                    yield Event("delta", text=piece)
+        checked = check("".join(pieces), hits)
+        if not checked.citations or checked.text.startswith(generate.REFUSAL[lang].rstrip(".")):
+            yield Event("done", answer=_refusal(lang, hits, used, notice))
+            return
+        yield Event(
+            "done", answer=Answer(checked.text, checked.citations, False, (), checked.unsupported, notice, used)
+        )
+
+
+def _refusal(lang: str, hits: Sequence[Hit], generator: str, notice: str = "") -> Answer:
+    """Say the articles are silent, offering the closest passages as maybe related."""
+    return Answer(generate.REFUSAL[lang], (), True, tuple(hits[:3]), (), notice, generator)

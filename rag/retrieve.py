@@ -7,6 +7,7 @@ questions (equal weights lose to dense alone there, because BM25 cannot match En
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from rag.config import Settings
 from rag.embed import Embedder
@@ -15,6 +16,12 @@ from rag.store import ChromaStore
 from rag.types import Chunk, Hit
 
 METHODS = ("hybrid", "dense", "lexical")
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    hits: list[Hit]
+    support: float  # best dense cosine similarity; 1.0 when no dense search ran
 
 
 class Retriever:
@@ -32,6 +39,10 @@ class Retriever:
         self.lexical = LexicalIndex([c.text for c in self.chunks])
 
     def search(self, question: str, k: int | None = None, method: str | None = None) -> list[Hit]:
+        return self.retrieve(question, k, method).hits
+
+    def retrieve(self, question: str, k: int | None = None, method: str | None = None) -> Retrieval:
+        """Ranked hits plus the evidence strength the refusal decision needs."""
         k = k or self.settings.top_k
         method = method or self.settings.retrieval
         if method not in METHODS:
@@ -39,11 +50,13 @@ class Retriever:
         n = max(self.settings.candidates, k)
         dense = self.dense(question, n) if method != "lexical" else []
         lexical = self.lexical_hits(question, n) if method != "dense" else []
+        # Cosine similarity of the closest passage: fused scores are ranks, not evidence.
+        support = dense[0].score if dense else 1.0
         if method == "dense":
-            return dense[:k]
+            return Retrieval(dense[:k], support)
         if method == "lexical":
-            return lexical[:k]
-        return fuse(dense, lexical, self.settings, self.lexical_weight(question))[:k]
+            return Retrieval(lexical[:k], support)
+        return Retrieval(fuse(dense, lexical, self.settings, self.lexical_weight(question))[:k], support)
 
     def lexical_weight(self, question: str) -> float:
         """BM25's share of the fusion, scaled down when the question's words are not in the corpus."""

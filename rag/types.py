@@ -85,10 +85,29 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     refused: bool = False
     related: tuple[Hit, ...] = ()
+    # Claims the checker found no support for (LLM generators); shown as a warning.
+    unsupported: tuple[str, ...] = ()
+    # Set when the chosen generator failed and another answered, or the answer was cut short.
+    notice: str = ""
+    generator: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "answer": self.text,
             "citations": [c.to_json() for c in self.citations],
             "refused": self.refused,
+            "related": [h.to_json() for h in self.related],
+            "unsupported": list(self.unsupported),
+            "notice": self.notice,
+            "generator": self.generator,
         }
+
+
+@dataclass(frozen=True)
+class Event:
+    """One step of a streamed answer: the sources first, then text pieces, then the answer."""
+
+    kind: str  # "sources" | "delta" | "done"
+    hits: tuple[Hit, ...] = ()
+    text: str = ""
+    answer: Answer | None = None

@@ -1,0 +1,77 @@
+"""What the CLI prints for people: passages, streamed answers with their sources, a chat loop."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from rag.errors import RagError
+from rag.generate import RELATED, Turn
+from rag.lang import detect
+from rag.types import Answer, Hit
+
+if TYPE_CHECKING:
+    from rag.pipeline import Assistant
+
+
+def show_hits(hits: Sequence[Hit]) -> None:
+    for n, h in enumerate(hits, 1):
+        j = h.to_json()
+        print(
+            f"[{n}] {j['title'] or j['doc']} ({j['date'] or 'undated'}) {j['doc']}:{j['start']}-{j['end']}"
+            f"  score {j['score']:.4f}"
+        )
+        print("    " + h.chunk.text.replace("\n", " ")[:300])
+
+
+def show_sources(answer: Answer) -> None:
+    """The numbered citations under an answer, or the maybe-related passages of a refusal."""
+    if answer.notice:
+        print(f"\n({answer.notice})")
+    if answer.refused:
+        if answer.related:
+            print("\n" + RELATED[detect(answer.text)])
+            show_hits(answer.related)
+        return
+    print()
+    for c in answer.citations:
+        where = ", ".join(x for x in (c.outlet, c.date) if x)
+        print(f"[{c.n}] {c.title or c.doc}{f' ({where})' if where else ''} {c.url}".rstrip())
+        print(f"    „{c.quote}“")
+    for claim in answer.unsupported:
+        print(f"  ! ohne Beleg / unsupported: {claim[:120]}")
+
+
+def stream_answer(assistant: Assistant, question: str, history: Sequence[Turn], generator: str | None) -> Answer:
+    """Print the answer as it is generated, then its sources; return it for the history."""
+    answer = None
+    for event in assistant.answer_stream(question, history, generator):
+        if event.kind == "delta":
+            print(event.text, end="", flush=True)
+        elif event.answer is not None:
+            answer = event.answer
+    assert answer is not None
+    if answer.refused:
+        print(answer.text, end="")
+    print()
+    show_sources(answer)
+    return answer
+
+
+def chat(assistant: Assistant, generator: str | None = None) -> int:
+    """An interactive session with history, so follow-ups ("Und was sagte Schoigu dazu?") work."""
+    print("Frage eingeben (leere Zeile oder Strg-D beendet) / ask a question (empty line quits):")
+    history: list[Turn] = []
+    while True:
+        try:
+            line = input("> ").strip()
+        except EOFError:
+            return 0
+        if not line:
+            return 0
+        try:
+            answer = stream_answer(assistant, line, history, generator)
+            history.append(Turn(line, answer.text))
+        except RagError as exc:
+            print(f"error: {exc}", file=sys.stderr)
