@@ -46,15 +46,20 @@ def check(text: str, sources: Sequence[Hit]) -> Checked:
             if n not in best or score > best[n][0]:
                 best[n] = (score, start, end)
         if not supported and _WORD.search(claim):
-            unsupported.append(claim.strip())
+            unsupported.append(_clean(claim))
         out.append(claim + "".join(f" [{n}]" for n in valid))
         pos = m.end()
     tail = text[pos:]
     if _WORD.search(tail) and len(tail.strip()) > 20:
-        unsupported.append(tail.strip())
+        unsupported.append(_clean(tail))
     out.append(tail)
     citations = tuple(_citation(n, sources[n - 1], s, e) for n, (_, s, e) in sorted(best.items()))
     return Checked("".join(out).strip(), citations, tuple(unsupported))
+
+
+def _clean(claim: str) -> str:
+    """A claim as the reader sees it, without the punctuation left over from the previous one."""
+    return claim.strip().lstrip(".!?;:, ").strip()
 
 
 def _support(claim: str, hit: Hit) -> tuple[float, int, int]:

@@ -91,6 +91,10 @@ class Assistant:
             self._generators[name] = generate.create(name, self.settings, self.embedder)
         return self._generators[name]
 
+    def threshold(self, lang: str) -> float:
+        """The closest passage must be at least this similar to the question for an answer."""
+        return self.settings.refuse_below_en if lang == "en" else self.settings.refuse_below
+
     def answer(self, question: str, history: Sequence[Turn] = (), generator: str | None = None) -> Answer:
         """The whole answer at once (CLI, API, evaluation)."""
         for event in self.answer_stream(question, history, generator):
@@ -114,7 +118,7 @@ class Assistant:
         found = self.retriever.retrieve(query)
         hits = found.hits
         yield Event("sources", hits=tuple(hits))
-        if not hits or found.support < self.settings.refuse_below:
+        if not hits or found.support < self.threshold(lang):
             yield Event("done", answer=_refusal(lang, hits, gen.name))
             return
         pieces: list[str] = []
