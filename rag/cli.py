@@ -145,6 +145,8 @@ def _print_report(report: Any, as_json: bool) -> int:
         )
         for path, why in report.failed.items():
             print(f"skipped {path}: {why}", file=sys.stderr)
+        for dup, original in report.duplicates.items():
+            print(f"skipped {dup}: same text as {original}", file=sys.stderr)
     return 2 if report.failed else 0
 
 

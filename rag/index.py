@@ -38,6 +38,8 @@ class IndexReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    # Same cleaned text under another file name: indexed once, or every answer would cite it twice.
+    duplicates: dict[str, str] = field(default_factory=dict)
     chunks: int = 0
 
     def to_json(self) -> dict[str, object]:
@@ -64,6 +66,7 @@ def index_folder(
     report = IndexReport()
     files = discover(folder)
     docs: dict[str, Document] = {}
+    by_hash: dict[str, str] = {}
     for path in files:
         try:
             doc = load_document(path)
@@ -74,6 +77,11 @@ def index_folder(
         if doc.doc_id in docs:
             report.failed[str(path)] = f"{path}: another file already has the id {doc.doc_id!r}."
             continue
+        if doc.content_hash in by_hash:
+            report.duplicates[doc.doc_id] = by_hash[doc.content_hash]
+            log.warning("skipped %s: same text as %s", path, by_hash[doc.content_hash])
+            continue
+        by_hash[doc.content_hash] = doc.doc_id
         docs[doc.doc_id] = doc
     present = store.doc_hashes()
     todo = []

@@ -46,9 +46,7 @@ def test_streaming_sends_sources_before_text(assistant: Assistant) -> None:
         ("What is the recipe for a good apple pie?", "The articles don't say."),
     ],
 )
-def test_refuses_in_the_question_language_and_offers_related(
-    assistant: Assistant, question: str, refusal: str
-) -> None:
+def test_refuses_in_the_question_language_and_offers_related(assistant: Assistant, question: str, refusal: str) -> None:
     ans = assistant.answer(question)
     assert ans.refused and ans.text == refusal and not ans.citations
     assert 0 < len(ans.related) <= 3

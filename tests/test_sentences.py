@@ -27,7 +27,7 @@ def test_ordinal_dates_abbreviations_and_quotes() -> None:
     ]
 
 
-@given(st.text(alphabet=st.sampled_from(list("ab AB.!?\n\"“„12 z")), max_size=200))
+@given(st.text(alphabet=st.sampled_from(list('ab AB.!?\n"“„12 z')), max_size=200))
 def test_spans_always_point_into_the_text(text: str) -> None:
     spans = split(text)
     assert all(0 <= s < e <= len(text) for s, e in spans)

@@ -1,0 +1,53 @@
+"""The regression gate and the suite's command line, run for real on the dev questions."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from eval.calibrate import best_threshold
+from eval.cli import regressions
+
+from .conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def test_gate_flags_only_drops_beyond_the_tolerance() -> None:
+    base = {"MRR@10": 0.80, "R@5": 0.90}
+    assert regressions({"MRR@10": 0.785, "R@5": 0.95}, base) == []
+    assert len(regressions({"MRR@10": 0.77, "R@5": 0.87}, base)) == 2
+
+
+def test_threshold_calibration_on_a_hand_made_case() -> None:
+    points = [(0.70, False), (0.75, False), (0.78, True), (0.80, False), (0.85, True), (0.90, True)]
+    t, m = best_threshold(points)
+    assert 0.75 < t <= 0.78
+    assert m == {
+        "answerable_answered": 3,
+        "answerable_refused": 0,
+        "unanswerable_answered": 1,
+        "unanswerable_refused": 2,
+    }
+
+
+def test_suite_meets_the_committed_baseline(tmp_path: Path, settings) -> None:
+    """CI's regression gate: MRR@10 and Recall@5 on the dev set within 0.02 of eval/baseline.json."""
+    out = tmp_path / "report"
+    env = {"RAG_CACHE_DIR": str(settings.cache_dir), "PATH": "/usr/bin:/bin", "HOME": str(Path.home())}
+    proc = subprocess.run(
+        [sys.executable, "-m", "eval", "--answers", "--check-baseline", "--json", "--out", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout)
+    assert (out / "report.md").is_file() and any(out.glob("*.png"))
+    assert result  # the figures themselves are gated above, against the baseline file
