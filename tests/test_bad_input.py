@@ -59,11 +59,8 @@ def test_bad_seeds_folder_is_a_clear_error_and_keeps_the_index(
     (tmp_path / "s").mkdir()
     (tmp_path / "s" / "a.txt").write_text("Japan und Russland vereinbarten gemeinsame Marinemanöver. " * 5)
     a.index(progress=False)
-    folder = tmp_path / "s"
-    if problem == "missing":
-        folder = tmp_path / "nowhere"
-    else:  # permissions cannot make a folder unreadable for root (CI), a file in its place can
-        folder = tmp_path / "s" / "a.txt"
+    # Permissions cannot make a folder unreadable for root (CI); a file in its place can.
+    folder = tmp_path / "nowhere" if problem == "missing" else tmp_path / "s" / "a.txt"
     with pytest.raises(RagError) as exc:
         a.index(folder, progress=False)
     assert str(folder) in exc.value.message
