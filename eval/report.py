@@ -73,7 +73,7 @@ def plot(results: Sequence[Result], out: Path) -> list[str]:
     files.append(str(out / "methods.png"))
     fig.savefig(files[-1], dpi=100)
     plt.close(fig)
-    sized = [(r.config.overrides.get("chunk_size"), r) for r in results if "chunk_size" in r.config.overrides]
+    sized = [(int(r.config.overrides["chunk_size"]), r) for r in results if "chunk_size" in r.config.overrides]
     if len({s for s, _ in sized}) > 1:
         fig, ax = plt.subplots(figsize=(6, 4))
         sized.sort(key=lambda t: t[0])

@@ -79,7 +79,7 @@ def _convert(name: str, raw: str, kind: type) -> Any:
             return Path(raw).expanduser()
         if kind is bool:
             return raw.strip().lower() in {"1", "true", "yes", "on"}
-        return kind(raw)
+        return kind(raw)  # type: ignore[call-arg]  # int/float/str from a dataclass default
     except ValueError as exc:
         raise RagError(
             f"RAG_{name.upper()}={raw!r} is not a valid {kind.__name__}.",

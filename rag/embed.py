@@ -62,8 +62,8 @@ class SentenceTransformerEmbedder:
         self.dim = int(self.model.get_embedding_dimension() or 0)
         prompts = self.model.prompts or {}
         is_e5 = "e5" in source.lower()
-        self._query = prompts.get("query", "query: " if is_e5 else "")
-        self._passage = prompts.get("passage", "passage: " if is_e5 else "")
+        self._query: str = prompts.get("query") or ("query: " if is_e5 else "")
+        self._passage: str = prompts.get("passage") or ("passage: " if is_e5 else "")
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, self._query, progress=False)

@@ -208,8 +208,12 @@ def hf_state_dict(hp: dict[str, int | float], t: dict[str, np.ndarray]) -> dict[
 def _build(weights: bytes, tokenizer_json: Path, out: Path) -> None:
     """Write a sentence-transformers folder (XLM-R + mean pooling + normalize, e5 prompts)."""
     import torch
-    from sentence_transformers import SentenceTransformer, models
-    from transformers import XLMRobertaConfig, XLMRobertaModel, XLMRobertaTokenizerFast
+    from sentence_transformers import SentenceTransformer, models  # type: ignore[attr-defined]
+    from transformers import (  # type: ignore[attr-defined]
+        XLMRobertaConfig,
+        XLMRobertaModel,
+        XLMRobertaTokenizerFast,
+    )
 
     hp, tensors = read_e5s1(weights)
     config = XLMRobertaConfig(
