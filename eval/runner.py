@@ -19,7 +19,7 @@ from ir_measures import RR, R, nDCG
 
 from eval.metrics import Span, judged_ids, recall_in_budget
 from eval.questions_io import Question
-from rag.config import Settings
+from rag.config import Settings, convert
 from rag.embed import Embedder
 from rag.pipeline import Assistant
 
@@ -61,7 +61,7 @@ def parse_config(text: str) -> Config:
         if key not in fields:
             raise ValueError(f"unknown setting {key!r} in config {text!r}")
         kind = type(getattr(Settings(), key))
-        overrides[key] = kind(value)
+        overrides[key] = convert(key, value, kind)
     return Config(name, overrides)
 
 
@@ -69,7 +69,9 @@ PRESETS = {
     "default": Config("default"),
     "dense": Config("dense", {"retrieval": "dense"}),
     "lexical": Config("lexical", {"retrieval": "lexical"}),
-    "rrf-equal": Config("rrf-equal", {"retrieval": "hybrid", "fusion": "rrf", "dense_weight": 0.5, "rrf_k": 60}),
+    "rrf-equal": Config(
+        "rrf-equal", {"retrieval": "hybrid", "fusion": "rrf", "dense_weight": 0.5, "rrf_k": 60, "adaptive": False}
+    ),
 }
 
 

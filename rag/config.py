@@ -66,14 +66,15 @@ class Settings:
         for f in fields(cls):
             raw = env.get(f"RAG_{f.name.upper()}")
             if raw is not None and raw != "":
-                values[f.name] = _convert(f.name, raw, type(getattr(cls(), f.name)))
+                values[f.name] = convert(f.name, raw, type(getattr(cls(), f.name)))
         for k, v in overrides.items():
             if v is not None:
                 values[k] = Path(v).expanduser() if isinstance(getattr(cls(), k), Path) else v
         return replace(cls(), **values)
 
 
-def _convert(name: str, raw: str, kind: type) -> Any:
+def convert(name: str, raw: str, kind: type) -> Any:
+    """A `RAG_*` string as the type of the setting it sets (also used for eval config strings)."""
     try:
         if kind is Path or issubclass(kind, Path):
             return Path(raw).expanduser()
