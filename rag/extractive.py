@@ -31,6 +31,8 @@ _DUPLICATE = 0.95
 _CACHE = 4096
 # Weight of word overlap with the question next to e5 similarity: names and numbers matter.
 _LEXICAL = 0.2
+# Weight of the source's retrieval rank (1/rank): the fused ranking beats sentence similarity alone.
+_RANK_PRIOR = 0.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -87,7 +89,9 @@ class ExtractiveGenerator:
         q = np.asarray(self.embedder.embed_queries([question])[0])
         vecs = self._embed([t for *_, t in raw])
         q_stems = stems(question)
-        scores = vecs @ q + _LEXICAL * np.array([_overlap(q_stems, stems(t)) for *_, t in raw])
+        lexical = np.array([_overlap(q_stems, stems(t)) for *_, t in raw])
+        prior = np.array([1.0 / n for n, *_ in raw])  # the retriever's ranking knows the passage
+        scores = vecs @ q + _LEXICAL * lexical + _RANK_PRIOR * prior
         return [Candidate(n, d, s, t, float(sc), v) for (n, d, s, t), sc, v in zip(raw, scores, vecs, strict=True)]
 
     def _embed(self, texts: list[str]) -> np.ndarray:
