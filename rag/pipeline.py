@@ -52,9 +52,9 @@ class Assistant:
             self._embedder = SentenceTransformerEmbedder(self.settings)
         return self._embedder
 
-    def store(self, create: bool = False) -> ChromaStore:
+    def store(self, create: bool = False, rebuild: bool = False) -> ChromaStore:
         s = self.settings
-        return ChromaStore(s.data_dir, s.collection, model_id(s), create=create, url=s.chroma_url)
+        return ChromaStore(s.data_dir, s.collection, model_id(s), create=create, url=s.chroma_url, rebuild=rebuild)
 
     @property
     def retriever(self) -> Retriever:
@@ -70,9 +70,7 @@ class Assistant:
 
     def index(self, folder: Path | None = None, rebuild: bool = False, progress: bool = True) -> IndexReport:
         with writer_lock(self.settings.data_dir):
-            store = self.store(create=True)
-            if rebuild:
-                store.reset()
+            store = self.store(create=True, rebuild=rebuild)
             report = index_folder(
                 folder or self.settings.seeds_dir, store, lambda: self.embedder, self.settings, progress=progress
             )

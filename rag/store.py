@@ -32,7 +32,9 @@ class ChromaStore:
     Embedded (`PersistentClient` in `data_dir`) by default; a `chroma run` server when `url` is set.
     """
 
-    def __init__(self, data_dir: Path, collection: str, model: str, create: bool = True, url: str = "") -> None:
+    def __init__(
+        self, data_dir: Path, collection: str, model: str, create: bool = True, url: str = "", rebuild: bool = False
+    ) -> None:
         self.model = model
         self.where = url or str(data_dir)
         if not url and not create and not (data_dir / "chroma.sqlite3").exists():
@@ -40,6 +42,8 @@ class ChromaStore:
                 f"There is no index in {data_dir} yet.", "Build it with `python -m rag index` (or set RAG_DATA_DIR)."
             )
         self._client = _http_client(url) if url else _persistent_client(data_dir)
+        if rebuild and collection in {c.name for c in self._client.list_collections()}:
+            self._client.delete_collection(collection)  # whatever wrote it: version or model may differ
         self._col = self._collection(collection, create)
 
     def _collection(self, name: str, create: bool) -> Any:
@@ -54,6 +58,13 @@ class ChromaStore:
                 metadata={"embed_model": self.model, "schema": SCHEMA_VERSION},
             )
         col = self._client.get_collection(name, embedding_function=None)
+        schema = (col.metadata or {}).get("schema")
+        if schema != SCHEMA_VERSION:
+            raise RagError(
+                f"The index in {self.where} was written by another version of rag-assistant "
+                f"(index format {schema!r}, this version reads {SCHEMA_VERSION!r}).",
+                "Rebuild it from the articles: `python -m rag index --rebuild` (the articles are not touched).",
+            )
         built_with = (col.metadata or {}).get("embed_model")
         if built_with != self.model:
             raise RagError(

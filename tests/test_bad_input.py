@@ -80,3 +80,16 @@ def test_arbitrary_text_through_cleaner_chunker_and_search(assistant: Assistant,
         assert exc.message and exc.hint
     else:
         assert all(h.chunk.text for h in hits)
+
+
+def test_index_from_an_older_version_asks_for_a_rebuild(tmp_path: Path, settings: Settings, embedder) -> None:
+    import chromadb
+
+    old = chromadb.PersistentClient(path=str(tmp_path))
+    old.create_collection("articles", embedding_function=None, metadata={"embed_model": "x", "schema": 0})
+    a = Assistant(Settings.from_env(data_dir=tmp_path), embedder=embedder)
+    with pytest.raises(RagError, match="another version") as exc:
+        a.search("Schoigu")
+    assert "--rebuild" in exc.value.hint
+    a.index(rebuild=True, progress=False)
+    assert a.search("Schoigu", k=1)
