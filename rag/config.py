@@ -45,9 +45,9 @@ class Settings:
     generator: str = "extractive"  # see rag.generate.GENERATORS
     # Refuse when the best passage's dense similarity to the question is below this (calibrated on
     # the dev questions, see README "Refusal").
-    refuse_below: float = 0.0
+    refuse_below: float = 0.822
     # e5 scores English questions over German text lower across the board, so English gets its own.
-    refuse_below_en: float = 0.0
+    refuse_below_en: float = 0.787
     # Sentences the extractive generator may quote.
     answer_sentences: int = 4
     # Any OpenAI-compatible chat-completions server (Ollama, vLLM, llama.cpp server, OpenAI).

@@ -25,7 +25,7 @@ def test_gate_flags_only_drops_beyond_the_tolerance() -> None:
 
 def test_threshold_calibration_on_a_hand_made_case() -> None:
     points = [(0.70, False), (0.75, False), (0.78, True), (0.80, False), (0.85, True), (0.90, True)]
-    t, m = best_threshold(points)
+    t, m = best_threshold(points, max_refused=0.0)
     assert 0.75 < t <= 0.78
     assert m == {
         "answerable_answered": 3,
@@ -33,6 +33,8 @@ def test_threshold_calibration_on_a_hand_made_case() -> None:
         "unanswerable_answered": 1,
         "unanswerable_refused": 2,
     }
+    t, m = best_threshold(points, max_refused=0.34)  # one of three answerable may be refused
+    assert 0.80 < t <= 0.85 and m["unanswerable_refused"] == 3
 
 
 def test_suite_meets_the_committed_baseline(tmp_path: Path, settings) -> None:
