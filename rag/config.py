@@ -38,7 +38,7 @@ class Settings:
     fusion: str = "rrf"  # rrf | score
     # Scale BM25's weight by the share of question words found in the corpus (English questions).
     adaptive: bool = True
-    rrf_k: int = 60
+    rrf_k: int = 20
     candidates: int = 50
     batch_size: int = 32
     max_question_chars: int = 2000
