@@ -57,6 +57,15 @@ class Settings:
     llm_timeout: float = 60.0
     # Local GGUF file for the llamacpp generator; empty means the provisioned default.
     llm_gguf: str = ""
+    # Browser chat / HTTP API / widget server (python -m ui).
+    host: str = "127.0.0.1"
+    port: int = 7860
+    # Comma-separated origins that may embed the widget and call the API; empty means the server's
+    # own origin plus http://localhost:* and http://127.0.0.1:* (CORS and CSP frame-ancestors).
+    allowed_origins: str = ""
+    # Answers computed at once; further requests wait in a queue of at most `max_queue`, then "busy".
+    concurrency: int = 2
+    max_queue: int = 32
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:

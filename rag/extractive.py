@@ -8,6 +8,7 @@ Länder hielten Manöver ab?") draw on every article that answers them.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ class ExtractiveGenerator:
         self.embedder = embedder
         self.limit = settings.answer_sentences
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()  # the server answers from several threads
 
     def generate(self, question: str, sources: Sequence[Hit], lang: str) -> Iterator[str]:
         chosen = self.select(question, sources)
@@ -96,15 +98,19 @@ class ExtractiveGenerator:
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         """Passage vectors, cached: the same sentences come back for related questions."""
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if missing:
-            for t, v in zip(missing, self.embedder.embed_passages(missing), strict=True):
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        fresh = dict(zip(missing, self.embedder.embed_passages(missing), strict=True)) if missing else {}
+        with self._lock:
+            for t, v in fresh.items():
                 self._cache[t] = np.asarray(v)
-        for t in texts:
-            self._cache.move_to_end(t)
-        while len(self._cache) > _CACHE:
-            self._cache.popitem(last=False)
-        return np.stack([self._cache[t] for t in texts])
+            out = np.stack([self._cache[t] if t in self._cache else fresh[t] for t in texts])
+            for t in texts:
+                if t in self._cache:
+                    self._cache.move_to_end(t)
+            while len(self._cache) > _CACHE:
+                self._cache.popitem(last=False)
+        return out
 
 
 def _label(hit: Hit) -> str:

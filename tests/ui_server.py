@@ -1,0 +1,63 @@
+"""Start the real server (`python -m ui`) and static host pages on loopback for the UI tests."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .llm_servers import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+CHROMIUM_ARGS += ["--disable-sync"]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+@contextmanager
+def ui_server(data_dir: Path, log: Path, **env: str) -> Iterator[str]:
+    """`python -m ui --no-index` on a free port over an existing index; yields its base URL."""
+    port = free_port()
+    environ = {**os.environ, "RAG_DATA_DIR": str(data_dir), "RAG_PORT": str(port), **env}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ui", "--no-index"], cwd=ROOT, env=environ, stdout=out, stderr=subprocess.STDOUT
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"ui server did not start: {log.read_text()[-3000:]}")
+            try:
+                urllib.request.urlopen(base + "/api/health", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@contextmanager
+def static_site(folder: Path, port: int | None = None) -> Iterator[str]:
+    """Serve `folder` over HTTP on loopback (a site owner's page on another origin)."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port or 0), handler)
+    t = threading.Thread(target=httpd.serve_forever, daemon=True)
+    t.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

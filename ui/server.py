@@ -1,0 +1,128 @@
+"""One server for everything: the JSON API, the widget, and the Gradio chat mounted at `/`.
+
+Embedding is limited to `RAG_ALLOWED_ORIGINS` twice over: CORS for API calls from other pages,
+and CSP `frame-ancestors` for pages that would show the chat in an iframe.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel, Field
+
+from rag.errors import RagError
+from rag.generate import Turn, available
+from rag.pipeline import Assistant
+from ui import chat
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
+LOCAL = ["http://localhost:*", "http://127.0.0.1:*"]
+
+
+class HistoryTurn(BaseModel):
+    question: str
+    answer: str = ""
+
+
+class AskRequest(BaseModel):
+    question: str = Field(description="German or English question")
+    history: list[HistoryTurn] = Field(default=[], description="earlier turns, oldest first (follow-ups)")
+    generator: str | None = Field(default=None, description="extractive, openai or llamacpp")
+
+
+class SearchRequest(BaseModel):
+    question: str
+    k: int = Field(default=10, ge=1, le=50)
+
+
+class Busy(Exception):
+    """More requests are waiting than the queue allows."""
+
+
+class Gate:
+    """At most `running` answers at once and `waiting` in line; beyond that, say busy at once."""
+
+    def __init__(self, running: int, waiting: int) -> None:
+        self._run = threading.Semaphore(running)
+        self._slots = threading.Semaphore(running + waiting)
+
+    def __enter__(self) -> None:
+        if not self._slots.acquire(blocking=False):
+            raise Busy
+        self._run.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self._run.release()
+        self._slots.release()
+
+
+def origins(configured: str) -> list[str]:
+    """Allowed embedding origins: the configured list, else localhost on any port."""
+    return [o.strip().rstrip("/") for o in configured.split(",") if o.strip()] or LOCAL
+
+
+def _cors_regex(allowed: list[str]) -> str:
+    import re
+
+    return "|".join(re.escape(o).replace(r"\*", r"\d+") for o in allowed)
+
+
+def build_app(assistant: Assistant, status: str) -> FastAPI:
+    s = assistant.settings
+    allowed = origins(s.allowed_origins)
+    gate = Gate(s.concurrency, s.max_queue)
+    app = FastAPI(title="rag-assistant API", description="Cited answers from German news articles.", version="1")
+    app.add_middleware(
+        CORSMiddleware, allow_origin_regex=_cors_regex(allowed), allow_methods=["GET", "POST"], allow_headers=["*"]
+    )
+    csp = "frame-ancestors 'self' " + " ".join(allowed)
+
+    @app.middleware("http")
+    async def frame_policy(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        response.headers["Content-Security-Policy"] = csp
+        return response
+
+    @app.exception_handler(RagError)
+    async def rag_error(request: Request, exc: RagError) -> JSONResponse:
+        return JSONResponse({"error": exc.message, "hint": exc.hint}, status_code=400)
+
+    @app.exception_handler(Busy)
+    async def busy(request: Request, exc: Busy) -> JSONResponse:
+        msg = "Der Assistent ist ausgelastet, bitte gleich noch einmal versuchen. / Busy, please retry shortly."
+        return JSONResponse({"error": msg, "hint": "retry"}, status_code=503, headers={"Retry-After": "2"})
+
+    @app.post("/api/ask", summary="Answer a question with citations")
+    def ask(req: AskRequest) -> dict[str, Any]:
+        with gate:
+            history = [Turn(t.question, t.answer) for t in req.history]
+            return assistant.answer(req.question, history, req.generator).to_json()
+
+    @app.post("/api/search", summary="Best passages for a question")
+    def search(req: SearchRequest) -> dict[str, Any]:
+        with gate:
+            return {"hits": [h.to_json() for h in assistant.search(req.question, k=req.k)]}
+
+    @app.get("/api/health", summary="Liveness, index size and usable generators")
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "chunks": len(assistant.retriever.chunks), "generators": available(s)}
+
+    @app.get("/widget.js", include_in_schema=False)
+    def widget_js() -> FileResponse:
+        return FileResponse(STATIC / "widget.js", media_type="text/javascript")
+
+    @app.get("/widget", include_in_schema=False)
+    def widget_page() -> FileResponse:
+        return FileResponse(STATIC / "widget.html", media_type="text/html")
+
+    demo = chat.build(assistant, status)
+    demo.queue(default_concurrency_limit=s.concurrency, max_size=s.max_queue)
+    return gr.mount_gradio_app(app, demo, path="/", allowed_paths=[], i18n=chat.I18N, css=chat.CSS, show_error=True)
