@@ -152,10 +152,11 @@ class LlamaCppGenerator:
         return "".join(self._chat(rewrite_messages(question, history), 60)).strip()
 
     def _chat(self, msgs: list[dict[str, str]], max_tokens: int) -> Iterator[str]:
-        for part in self.llm.create_chat_completion(msgs, stream=True, temperature=0, max_tokens=max_tokens):
-            piece = part["choices"][0]["delta"].get("content")  # type: ignore[index]
+        stream: Any = self.llm.create_chat_completion(msgs, stream=True, temperature=0, max_tokens=max_tokens)  # type: ignore[arg-type]
+        for part in stream:
+            piece = part["choices"][0]["delta"].get("content")
             if piece:
-                yield piece
+                yield str(piece)
 
 
 def create_openai(settings: Settings, embedder: Embedder) -> OpenAIGenerator:

@@ -125,13 +125,12 @@ def test_twenty_concurrent_clients_no_errors(server: str) -> None:
 
 
 def test_full_queue_says_busy_instead_of_hanging(assistant: Assistant, tmp_path: Path) -> None:
-    with ui_server(assistant.settings.data_dir, tmp_path / "log", RAG_CONCURRENCY="1", RAG_MAX_QUEUE="0") as url:
-        with cf.ThreadPoolExecutor(8) as pool:
-            t0 = time.monotonic()
-            results = list(
-                pool.map(lambda _: call(url + "/api/ask", {"question": "Welche Länder hielten Manöver ab?"}), range(8))
-            )
-            took = time.monotonic() - t0
+    env = {"RAG_CONCURRENCY": "1", "RAG_MAX_QUEUE": "0"}
+    with ui_server(assistant.settings.data_dir, tmp_path / "log", **env) as url, cf.ThreadPoolExecutor(8) as pool:
+        t0 = time.monotonic()
+        ask = lambda _: call(url + "/api/ask", {"question": "Welche Länder hielten Manöver ab?"})  # noqa: E731
+        results = list(pool.map(ask, range(8)))
+        took = time.monotonic() - t0
     busy = [b for s, b, _ in results if s == 503]
     assert busy and all("busy" in b["error"].lower() for b in busy) and took < 60
     assert any(s == 200 for s, _, _ in results)

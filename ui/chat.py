@@ -117,8 +117,8 @@ def build(assistant: Assistant, status: str) -> gr.Blocks:
         def _respond(q: str, m: list[dict[str, Any]], t: list[dict[str, str]], g: str) -> Iterator[tuple[Any, ...]]:
             yield from respond(assistant, q, m, t, g)
 
-        io = {"inputs": [question, chat, turns, generator], "outputs": [chat, sources, turns, question]}
-        ask.click(_respond, **io, api_name="ask")
-        question.submit(_respond, **io, api_name=False)
-        clear.click(lambda: ([], "", [], ""), outputs=[chat, sources, turns, question], api_name=False)
+        inputs, outputs = [question, chat, turns, generator], [chat, sources, turns, question]
+        ask.click(_respond, inputs, outputs, api_name="ask")
+        question.submit(_respond, inputs, outputs, api_visibility="private")
+        clear.click(lambda: ([], "", [], ""), None, outputs, api_visibility="private")
     return demo
