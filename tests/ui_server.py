@@ -49,10 +49,15 @@ def ui_server(data_dir: Path, log: Path, **env: str) -> Iterator[str]:
         proc.wait(timeout=30)
 
 
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
+        pass
+
+
 @contextmanager
 def static_site(folder: Path, port: int | None = None) -> Iterator[str]:
     """Serve `folder` over HTTP on loopback (a site owner's page on another origin)."""
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler = functools.partial(_QuietHandler, directory=str(folder))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port or 0), handler)
     t = threading.Thread(target=httpd.serve_forever, daemon=True)
     t.start()

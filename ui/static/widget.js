@@ -18,7 +18,16 @@
   button.type = "button";
   button.title = title;
   button.setAttribute("aria-label", title);
-  button.textContent = "\uD83D\uDCAC";
+  // A speech bubble drawn as SVG: emoji fonts are missing on many systems.
+  var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("width", "28");
+  svg.setAttribute("height", "28");
+  var path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  path.setAttribute("fill", "#fff");
+  path.setAttribute("d", "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z");
+  svg.appendChild(path);
+  button.appendChild(svg);
   button.style.cssText = "position:fixed;" + side + ":20px;" + vert + ":20px;width:56px;height:56px;" +
     "border-radius:50%;border:none;background:#1f6feb;color:#fff;font-size:26px;cursor:pointer;" +
     "box-shadow:0 2px 8px rgba(0,0,0,.3);z-index:2147483646";
