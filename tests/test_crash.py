@@ -27,12 +27,24 @@ KILLS = 10
 
 
 def many_seeds(dst: Path, copies: int = 4) -> Path:
-    """The seeds several times under other names, so a run lasts long enough to be killed mid-way."""
+    """The seeds several times under other names, so a run lasts long enough to be killed mid-way.
+
+    Each copy gets its own sentence: identical texts would be skipped as duplicates.
+    """
     dst.mkdir()
     for i in range(copies):
         for p in SEEDS.glob("*.txt"):
             shutil.copy(p, dst / f"{p.stem}_copy{i}.txt")
+            amend(dst / f"{p.stem}_copy{i}.txt", f"Kopie {i} dieses Artikels.")
     return dst
+
+
+def amend(path: Path, sentence: str) -> None:
+    """Add `sentence` to a paragraph of the article body (text after the article end is cleaned away)."""
+    body = [line for line in load_document(path).text.splitlines() if len(line) > 80]
+    raw = path.read_text(encoding="utf-8")
+    assert body[1] in raw
+    path.write_text(raw.replace(body[1], f"{body[1]} {sentence}", 1), encoding="utf-8")
 
 
 def test_kill_9_never_loses_or_duplicates(settings: Settings, embedder, tmp_path: Path) -> None:

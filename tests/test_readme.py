@@ -17,7 +17,7 @@ def quick_start_commands() -> list[str]:
 def test_quick_start_is_two_commands() -> None:
     cmds = quick_start_commands()
     assert len(cmds) == 2 and all("\n" not in c for c in cmds)
-    assert "rag start" in cmds[0] and "pytest" in cmds[1]
+    assert "rag-chat" in cmds[0] and "pytest" in cmds[1]
 
 
 def test_ci_runs_the_readme_test_command() -> None:
