@@ -116,6 +116,11 @@ class ChromaStore:
         rows = zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True)
         return [(_chunk(i, d, m), 1.0 - float(dist)) for i, d, m, dist in rows]
 
+    def all_vectors(self) -> tuple[list[str], np.ndarray]:
+        """Every chunk id with its stored embedding (exact search in benchmarks, exports)."""
+        res = self._get_all(include=["embeddings"])
+        return res["ids"], np.asarray(res["embeddings"], dtype=np.float32).reshape(len(res["ids"]), -1)
+
     def all_chunks(self) -> list[Chunk]:
         res = self._get_all(include=["documents", "metadatas"])
         return [_chunk(i, d, m) for i, d, m in zip(res["ids"], res["documents"], res["metadatas"], strict=True)]

@@ -94,7 +94,9 @@ PARTIAL_STREAM = (
 
 def sse_reply(*pieces: str) -> bytes:
     """A complete streamed chat-completions response carrying `pieces`, as a server that obeys anything."""
-    events = b"".join(b"data: " + json.dumps({"choices": [{"delta": {"content": p}}]}).encode() + b"\n\n" for p in pieces)
+    events = b"".join(
+        b"data: " + json.dumps({"choices": [{"delta": {"content": p}}]}).encode() + b"\n\n" for p in pieces
+    )
     body = events + b"data: [DONE]\n\n"
     head = f"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: {len(body)}\r\n\r\n"
     return head.encode() + body

@@ -1,0 +1,315 @@
+"""Performance benchmark: `python -m eval.bench [--quick] [--no-peer] [--scale N ...] [--out DIR]`.
+
+Everything in one run, on this machine, side by side:
+
+- indexing throughput (chunks/s) of `rag index` against the raw encoder throughput of the same
+  model on the same chunk texts, and against a plain LangChain pipeline (the peer);
+- cold start to first answer, retrieval latency p50/p95/p99 and extractive answer latency
+  p50/p95 over the dev questions (warm), peak RSS: each measured in a fresh process
+  (`eval.bench_probe`), so start-up and memory are what a user gets;
+- scale: synthetic corpora (`eval.synth`) of N chunks: indexing time, query p95, memory, size on
+  disk, and HNSW recall@10 against exact search over the same stored embeddings; a plot of how
+  the cost grows.
+
+Benchmarks are not tests: CI only runs `--quick` (seeds only, one pass) to keep this working.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from eval.synth import write_corpus
+from rag.chunk import chunk_document
+from rag.config import Settings
+from rag.embed import SentenceTransformerEmbedder
+from rag.ingest import discover, load_document
+from rag.pipeline import Assistant
+
+log = logging.getLogger("eval.bench")
+HERE = Path(__file__).parent
+DEV = HERE / "questions" / "dev.jsonl"
+# The issue's targets, shown next to each figure.
+TARGETS = {
+    "search_p50_ms": ("<=", 25.0),
+    "answer_p50_ms": ("<=", 150.0),
+    "cold_first_answer_s": ("<=", 10.0),
+    "index_vs_raw": (">=", 0.85),
+    "scale_query_p95_ms": ("<=", 50.0),
+}
+
+
+def percentiles(ms: Sequence[float], ps: Sequence[int] = (50, 95, 99)) -> dict[str, float]:
+    a = np.asarray(ms, dtype=float)
+    return {f"p{p}": round(float(np.percentile(a, p)), 2) for p in ps} if len(a) else {}
+
+
+def dir_mb(path: Path) -> float:
+    return round(sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20, 1)
+
+
+def dev_questions(path: Path = DEV) -> list[str]:
+    return [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def raw_encoder(embedder: SentenceTransformerEmbedder, texts: Sequence[str]) -> float:
+    """Chunks/s of the bare model.encode on the texts our indexer embeds (same prompt, batch size)."""
+    embedder.model.encode(list(texts[:8]), prompt="passage: ", batch_size=embedder.batch_size)  # warm
+    t = time.perf_counter()
+    embedder.model.encode(list(texts), prompt="passage: ", batch_size=embedder.batch_size, normalize_embeddings=True)
+    return len(texts) / (time.perf_counter() - t)
+
+
+def index_ours(folder: Path, data: Path, settings: Settings, embedder: SentenceTransformerEmbedder) -> dict[str, Any]:
+    a = Assistant(dataclasses.replace(settings, data_dir=data, chroma_url=""), embedder=embedder)
+    t = time.perf_counter()
+    report = a.index(folder, progress=False)
+    secs = time.perf_counter() - t
+    return {"chunks": report.chunks, "seconds": round(secs, 2), "chunks_per_s": round(report.chunks / secs, 1)}
+
+
+def index_langchain(folder: Path, data: Path, settings: Settings) -> dict[str, Any]:
+    from eval import bench_langchain
+
+    emb = bench_langchain.embeddings(settings)
+    t = time.perf_counter()
+    n = bench_langchain.index_folder(folder, data, emb, settings)
+    secs = time.perf_counter() - t
+    return {"chunks": n, "seconds": round(secs, 2), "chunks_per_s": round(n / secs, 1)}
+
+
+def probe(impl: str, data: Path, questions: Sequence[str], answers: bool, repeat: int, tmp: Path) -> dict[str, Any]:
+    """Run `eval.bench_probe` in a fresh process: cold start to first result, warm latencies, RSS."""
+    qfile = tmp / "questions.json"
+    qfile.write_text(json.dumps(list(questions)), encoding="utf-8")
+    cmd = [sys.executable, "-m", "eval.bench_probe", impl, str(data), str(qfile), "--repeat", str(repeat)]
+    cmd += ["--answers"] if answers else []
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=HERE.parent)
+    assert proc.stdout is not None
+    first = None
+    out = ""
+    for line in proc.stdout:
+        if line.startswith("FIRST") and first is None:
+            first = time.perf_counter() - t0
+        elif line.startswith("{"):
+            out = line
+    err = proc.stderr.read() if proc.stderr else ""
+    if proc.wait() != 0 or not out:
+        raise RuntimeError(f"bench probe {impl} failed: {err[-2000:]}")
+    raw = json.loads(out)
+    res: dict[str, Any] = {"cold_first_s": round(first or 0.0, 2), "peak_rss_mb": round(raw["peak_rss_mb"], 0)}
+    res["search_ms"] = percentiles(raw["search_ms"])
+    if "answer_ms" in raw:
+        res["answer_ms"] = percentiles(raw["answer_ms"], (50, 95))
+    return res
+
+
+def hnsw_recall(a: Assistant, questions: Sequence[str], k: int = 10) -> float:
+    """Share of the exact top-k (brute force over the stored vectors) that Chroma's HNSW returns."""
+    store = a.store()
+    ids, vecs = store.all_vectors()
+    id_arr = np.asarray(ids)
+    q = a.embedder.embed_queries(list(questions))
+    exact = np.argsort(-(q @ vecs.T), axis=1)[:, :k]
+    got = [{c.chunk_id for c, _ in store.query(v, k)} for v in q]
+    return round(float(np.mean([len(set(id_arr[e]) & g) / k for e, g in zip(exact, got, strict=True)])), 4)
+
+
+def scale(
+    n: int, settings: Settings, embedder: SentenceTransformerEmbedder, questions: Sequence[str], tmp: Path
+) -> dict[str, Any]:
+    folder, data = tmp / f"synth{n}", tmp / f"data{n}"
+    made = write_corpus(
+        folder, settings.seeds_dir, n, chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap
+    )
+    log.info("scale %d: %d synthetic chunks in %s; indexing", n, made, folder)
+    row: dict[str, Any] = {"target_chunks": n, **index_ours(folder, data, settings, embedder)}
+    row["disk_mb"] = dir_mb(data)
+    p = probe("ours", data, questions, answers=False, repeat=1, tmp=tmp)
+    row |= {"query_ms": p["search_ms"], "cold_first_s": p["cold_first_s"], "peak_rss_mb": p["peak_rss_mb"]}
+    a = Assistant(dataclasses.replace(settings, data_dir=data), embedder=embedder)
+    row["hnsw_recall@10"] = hnsw_recall(a, questions)
+    return row
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    settings = Settings.from_env()
+    questions = dev_questions()[: 12 if args.quick else None]
+    embedder = SentenceTransformerEmbedder(settings)
+    result: dict[str, Any] = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "torch_threads": _torch_threads()},
+        "model": embedder.name,
+    }
+    with tempfile.TemporaryDirectory(prefix="rag-bench-") as t:
+        tmp = Path(t)
+        corpus = _corpus(settings, tmp, 0 if args.quick else args.index_chunks)
+        texts = [
+            c.text
+            for p in discover(corpus)
+            for c in chunk_document(load_document(p), settings.chunk_size, settings.chunk_overlap)
+        ]
+        raw = raw_encoder(embedder, texts)
+        ours = index_ours(corpus, tmp / "ours", settings, embedder)
+        ours["vs_raw_encoder"] = round(ours["chunks_per_s"] / raw, 3)
+        result["indexing"] = {"raw_encoder_chunks_per_s": round(raw, 1), "ours": ours}
+        result["serving"] = {"ours": probe("ours", tmp / "ours", questions, True, 1 if args.quick else 3, tmp)}
+        if args.peer:
+            result["indexing"]["langchain"] = index_langchain(corpus, tmp / "langchain", settings)
+            result["serving"]["langchain"] = probe(
+                "langchain", tmp / "langchain", questions, False, 1 if args.quick else 3, tmp
+            )
+        result["scale"] = [scale(n, settings, embedder, questions, tmp) for n in args.scale]
+    return result
+
+
+def _corpus(settings: Settings, tmp: Path, extra_chunks: int) -> Path:
+    """The seeds, plus synthetic articles up to `extra_chunks` so throughput is not measured on 5 files."""
+    folder = tmp / "corpus"
+    folder.mkdir()
+    for p in discover(settings.seeds_dir):
+        (folder / p.name).write_bytes(p.read_bytes())
+    if extra_chunks:
+        write_corpus(
+            folder,
+            settings.seeds_dir,
+            extra_chunks,
+            chunk_size=settings.chunk_size,
+            chunk_overlap=settings.chunk_overlap,
+        )
+    return folder
+
+
+def _torch_threads() -> int:
+    import torch
+
+    return int(torch.get_num_threads())
+
+
+def rows(result: dict[str, Any]) -> list[tuple[str, Any, Any, str]]:
+    """(measure, ours, langchain, target) rows of the summary table."""
+    idx, srv = result["indexing"], result["serving"]
+    lc_i, lc_s = idx.get("langchain", {}), srv.get("langchain", {})
+    o = srv["ours"]
+    out = [
+        ("raw encoder (chunks/s)", idx["raw_encoder_chunks_per_s"], None, ""),
+        ("indexing (chunks/s)", idx["ours"]["chunks_per_s"], lc_i.get("chunks_per_s"), ">= 0.85 x raw"),
+        ("indexing / raw encoder", idx["ours"]["vs_raw_encoder"], None, ">= 0.85"),
+        ("cold start to first answer (s)", o["cold_first_s"], lc_s.get("cold_first_s"), "<= 10"),
+        ("retrieval p50 (ms)", o["search_ms"]["p50"], lc_s.get("search_ms", {}).get("p50"), "<= 25"),
+        ("retrieval p95 (ms)", o["search_ms"]["p95"], lc_s.get("search_ms", {}).get("p95"), ""),
+        ("retrieval p99 (ms)", o["search_ms"]["p99"], lc_s.get("search_ms", {}).get("p99"), ""),
+        ("extractive answer p50 (ms)", o["answer_ms"]["p50"], None, "<= 150"),
+        ("extractive answer p95 (ms)", o["answer_ms"]["p95"], None, ""),
+        ("peak RSS serving (MB)", o["peak_rss_mb"], lc_s.get("peak_rss_mb"), ""),
+    ]
+    return out
+
+
+def markdown(result: dict[str, Any]) -> str:
+    m = result["machine"]
+    lines = [
+        f"Machine: {m['cpus']} CPUs, Python {m['python']}, torch threads {m['torch_threads']}; "
+        f"model {result['model']}.",
+        "",
+        "| measure | ours | LangChain | ours/theirs | target |",
+        "|---|---|---|---|---|",
+    ]
+    for name, ours, theirs, target in rows(result):
+        ratio = f"{ours / theirs:.2f}" if isinstance(theirs, int | float) and theirs else ""
+        lines.append(f"| {name} | {ours} | {'' if theirs is None else theirs} | {ratio} | {target} |")
+    if result["scale"]:
+        lines += [
+            "",
+            "| chunks | index s | chunks/s | disk MB | query p50 ms | query p95 ms | cold start s | RSS MB "
+            "| HNSW recall@10 |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for r in result["scale"]:
+            q = r["query_ms"]
+            lines.append(
+                f"| {r['chunks']} | {r['seconds']} | {r['chunks_per_s']} | {r['disk_mb']} | {q['p50']} | {q['p95']} "
+                f"| {r['cold_first_s']} | {r['peak_rss_mb']} | {r['hnsw_recall@10']} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def plot(result: dict[str, Any], out: Path) -> Path | None:
+    """Cost against corpus size: the shape of growth, from the seeds up to the largest scale run."""
+    pts = [
+        (
+            result["indexing"]["ours"]["chunks"],
+            result["indexing"]["ours"]["seconds"],
+            result["serving"]["ours"]["search_ms"]["p95"],
+            result["serving"]["ours"]["peak_rss_mb"],
+        )
+    ]
+    pts += [(r["chunks"], r["seconds"], r["query_ms"]["p95"], r["peak_rss_mb"]) for r in result["scale"]]
+    if len(pts) < 2:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pts.sort()
+    n = [p[0] for p in pts]
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.5))
+    for ax, i, label in zip(
+        axes, (1, 2, 3), ("indexing time (s)", "query p95 (ms)", "peak RSS serving (MB)"), strict=True
+    ):
+        ax.plot(n, [p[i] for p in pts], marker="o")
+        ax.set_xscale("log")
+        ax.set_xlabel("chunks")
+        ax.set_title(label)
+    fig.tight_layout()
+    path = out / "scale.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m eval.bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--quick", action="store_true", help="smoke run: seeds only, 12 questions, one pass")
+    p.add_argument("--no-peer", dest="peer", action="store_false", help="skip the LangChain baseline")
+    p.add_argument(
+        "--index-chunks", type=int, default=2000, help="synthetic chunks added to the seeds for the throughput rows"
+    )
+    p.add_argument(
+        "--scale", type=int, nargs="*", default=[], metavar="N", help="synthetic corpus sizes, e.g. 10000 100000"
+    )
+    p.add_argument("--out", type=Path, help="write bench.json, bench.md and scale.png here")
+    p.add_argument("--json", action="store_true", help="print the result as JSON instead of the table")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    result = run(args)
+    text = markdown(result)
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "bench.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+        png = plot(result, args.out)
+        (args.out / "bench.md").write_text(
+            text + (f"\n![cost vs chunks]({png.name})\n" if png else ""), encoding="utf-8"
+        )
+    print(json.dumps(result) if args.json else text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

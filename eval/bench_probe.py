@@ -1,0 +1,76 @@
+"""The serving half of the benchmark, run in a fresh process so cold start and peak memory are real.
+
+`python -m eval.bench_probe ours|langchain DATA_DIR QUESTIONS_JSON [--answers] [--repeat N]`
+prints `FIRST` as soon as the first question is answered (the parent times process start to that
+line), then one JSON line with warm latencies in milliseconds and the peak RSS in MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+WARMUP = 3
+
+
+def timed_ms(fn: Callable[[str], Any], questions: Sequence[str], repeat: int) -> list[float]:
+    """Wall time of each call in ms, after a few untimed calls so caches and allocators are warm."""
+    for q in questions[:WARMUP]:
+        fn(q)
+    out = []
+    for _ in range(repeat):
+        for q in questions:
+            t = time.perf_counter()
+            fn(q)
+            out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def ours(data_dir: Path, questions: Sequence[str], answers: bool, repeat: int) -> dict[str, Any]:
+    """Our assistant as `rag ask` runs it: settings from the environment, index opened lazily."""
+    from rag.config import Settings
+    from rag.pipeline import Assistant
+
+    a = Assistant(Settings.from_env(data_dir=data_dir))
+    a.answer(questions[0]) if answers else a.search(questions[0])
+    print("FIRST", flush=True)
+    out = {"search_ms": timed_ms(a.search, questions, repeat)}
+    if answers:
+        out["answer_ms"] = timed_ms(a.answer, questions, 1)
+    return out
+
+
+def langchain(data_dir: Path, questions: Sequence[str], answers: bool, repeat: int) -> dict[str, Any]:
+    """The peer: LangChain's Chroma store over the same model; it retrieves, it has no answer step."""
+    from eval.bench_langchain import open_store
+
+    store = open_store(data_dir)
+    store.similarity_search(questions[0], k=10)
+    print("FIRST", flush=True)
+    return {"search_ms": timed_ms(lambda q: store.similarity_search(q, k=10), questions, repeat)}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m eval.bench_probe", description=__doc__)
+    p.add_argument("impl", choices=["ours", "langchain"])
+    p.add_argument("data_dir", type=Path)
+    p.add_argument("questions", type=Path, help="JSON list of question strings")
+    p.add_argument("--answers", action="store_true", help="also time whole answers (ours only)")
+    p.add_argument("--repeat", type=int, default=1, help="passes over the questions for search latency")
+    args = p.parse_args(argv)
+    questions = json.loads(args.questions.read_text(encoding="utf-8"))
+    run = ours if args.impl == "ours" else langchain
+    out = run(args.data_dir, questions, args.answers, args.repeat)
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
+    print(json.dumps(out), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

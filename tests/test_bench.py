@@ -1,0 +1,38 @@
+"""The benchmark harness keeps working: a small smoke run (figures are for `python -m eval.bench`, not tests)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rag.config import Settings
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def test_bench_quick_run_measures_every_row(settings: Settings, tmp_path: Path) -> None:
+    out = tmp_path / "bench"
+    env = {**os.environ, "RAG_CACHE_DIR": str(settings.cache_dir)}
+    cmd = [sys.executable, "-m", "eval.bench", "--quick", "--scale", "300", "--out", str(out)]
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    res = json.loads((out / "bench.json").read_text(encoding="utf-8"))
+    idx, srv = res["indexing"], res["serving"]
+    assert idx["raw_encoder_chunks_per_s"] > 0 and idx["ours"]["chunks"] > 20 and idx["ours"]["vs_raw_encoder"] > 0
+    assert idx["langchain"]["chunks"] > 20 and idx["langchain"]["chunks_per_s"] > 0
+    for impl in ("ours", "langchain"):
+        s = srv[impl]
+        assert 0 < s["search_ms"]["p50"] <= s["search_ms"]["p95"] <= s["search_ms"]["p99"]
+        assert s["cold_first_s"] > 0 and s["peak_rss_mb"] > 100
+    assert 0 < srv["ours"]["answer_ms"]["p50"] <= srv["ours"]["answer_ms"]["p95"]
+    (scale,) = res["scale"]
+    assert scale["chunks"] >= 300 and scale["disk_mb"] > 0 and 0.5 <= scale["hnsw_recall@10"] <= 1.0
+    table = (out / "bench.md").read_text(encoding="utf-8")
+    assert "| retrieval p50 (ms) |" in table and "scale.png" in table and (out / "scale.png").stat().st_size > 1000
+    assert "| retrieval p50 (ms) |" in done.stdout
