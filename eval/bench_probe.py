@@ -56,6 +56,18 @@ def langchain(data_dir: Path, questions: Sequence[str], answers: bool, repeat: i
     return {"search_ms": timed_ms(lambda q: store.similarity_search(q, k=10), questions, repeat)}
 
 
+def peak_rss_mb() -> float:
+    """This process's own RSS high-water mark. Not getrusage: Linux carries ru_maxrss over from
+    the parent across exec, so a probe started by a big benchmark process would report its size."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux; bytes on macOS
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m eval.bench_probe", description=__doc__)
     p.add_argument("impl", choices=["ours", "langchain"])
@@ -67,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     questions = json.loads(args.questions.read_text(encoding="utf-8"))
     run = ours if args.impl == "ours" else langchain
     out = run(args.data_dir, questions, args.answers, args.repeat)
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
+    out["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(out), flush=True)
     return 0
 

@@ -130,9 +130,9 @@ class ChromaStore:
         total = self.count()
         for offset in range(0, total, 5000):
             res = self._col.get(include=include, limit=5000, offset=offset)
-            out["ids"] += res["ids"]
+            out["ids"].extend(res["ids"])
             for k in include:
-                out[k] += res[k]
+                out[k].extend(res[k])  # embeddings come as a numpy array: extend, never +=
         return out
 
 
