@@ -34,8 +34,26 @@ class Embedder(Protocol):
 
 
 def model_id(settings: Settings) -> str:
-    """The name recorded in the index, so an index is never queried with another model."""
-    return settings.embed_model or DEFAULT_MODEL_ID
+    """The name recorded in the index, so an index is never queried with another model.
+
+    The fp32 ONNX export gives the same vectors as torch (cosine 1.0) and shares the name; int8
+    weights change the vectors, so an int8 index is its own kind.
+    """
+    base = settings.embed_model or DEFAULT_MODEL_ID
+    return base + " int8" if settings.embed_backend == "onnx-int8" else base
+
+
+def create_embedder(settings: Settings) -> Embedder:
+    """The embedder `RAG_EMBED_BACKEND` names."""
+    if settings.embed_backend == "torch":
+        return SentenceTransformerEmbedder(settings)
+    if settings.embed_backend in ("onnx", "onnx-int8"):
+        from rag.embed_onnx import OnnxEmbedder
+
+        return OnnxEmbedder(settings, int8=settings.embed_backend == "onnx-int8")
+    raise RagError(
+        f"RAG_EMBED_BACKEND={settings.embed_backend!r} is not a known backend.", "Use torch, onnx or onnx-int8."
+    )
 
 
 class SentenceTransformerEmbedder:
@@ -49,7 +67,7 @@ class SentenceTransformerEmbedder:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
-        self.name = model_id(settings)
+        self.name = settings.embed_model or DEFAULT_MODEL_ID
         self.batch_size = settings.batch_size
         try:
             self.model = SentenceTransformer(source, device="cpu")

@@ -8,7 +8,9 @@ model's sentence-transformers config. The files are built once into the model ca
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -16,15 +18,15 @@ from typing import Any
 import numpy as np
 
 from rag.config import Settings
-from rag.embed import SentenceTransformerEmbedder, model_id
+from rag.embed import DEFAULT_MODEL_ID, SentenceTransformerEmbedder, model_id
 
 log = logging.getLogger(__name__)
-BACKENDS = ("torch", "onnx", "onnx-int8")
 
 
 def onnx_files(settings: Settings) -> tuple[Path, Path]:
     """Where the fp32 and int8 exports of the current model live."""
-    folder = settings.cache_dir / "models" / ("onnx-" + model_id(settings).replace("/", "_").replace(" ", "_"))
+    base = settings.embed_model or DEFAULT_MODEL_ID
+    folder = settings.cache_dir / "models" / ("onnx-" + re.sub(r"[^\w.-]+", "_", base))
     return folder / "model.onnx", folder / "model-int8.onnx"
 
 
@@ -80,7 +82,7 @@ class OnnxEmbedder:
         self.max_tokens = int(st.model.max_seq_length or 512)
         self.batch_size = settings.batch_size
         self.dim = st.dim
-        self.name = st.name + (" onnx-int8" if int8 else " onnx")
+        self.name = model_id(dataclasses.replace(settings, embed_backend="onnx-int8" if int8 else "onnx"))
         self._query, self._passage = st._query, st._passage
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:

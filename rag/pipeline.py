@@ -11,7 +11,7 @@ from rag import generate
 from rag.cite import check
 from rag.config import Settings
 from rag.conversation import standalone
-from rag.embed import Embedder, SentenceTransformerEmbedder, model_id
+from rag.embed import Embedder, create_embedder, model_id
 from rag.errors import RagError
 from rag.generate import Generator, GeneratorUnavailable, Turn
 from rag.index import IndexReport, index_folder, writer_lock
@@ -49,7 +49,7 @@ class Assistant:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = SentenceTransformerEmbedder(self.settings)
+            self._embedder = create_embedder(self.settings)
         return self._embedder
 
     def store(self, create: bool = False, rebuild: bool = False) -> ChromaStore:
