@@ -24,9 +24,11 @@ from rag.embed import Embedder
 from rag.errors import RagError
 from rag.ingest import discover, load_document
 from rag.store import ChromaStore
-from rag.types import Document
+from rag.types import Chunk, Document
 
 log = logging.getLogger(__name__)
+# Documents are embedded together until they fill this many batches of `batch_size` chunks.
+GROUP_BATCHES = 8
 
 
 @dataclass
@@ -49,6 +51,21 @@ class IndexReport:
 def doc_version(doc: Document, settings: Settings) -> str:
     key = f"{doc.content_hash}:{settings.chunk_size}:{settings.chunk_overlap}"
     return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def _groups(todo: list[tuple[Document, str]], settings: Settings) -> Iterator[list[tuple[Document, str, list[Chunk]]]]:
+    """Documents with their chunks, gathered until a group holds enough chunks for full batches."""
+    group: list[tuple[Document, str, list[Chunk]]] = []
+    size = 0
+    for doc, version in todo:
+        chunks = chunk_document(doc, settings.chunk_size, settings.chunk_overlap)
+        group.append((doc, version, chunks))
+        size += len(chunks)
+        if size >= GROUP_BATCHES * settings.batch_size:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
 
 
 def index_folder(
@@ -91,14 +108,20 @@ def index_folder(
             report.unchanged.append(doc_id)
         else:
             todo.append((doc, version))
-    bar = tqdm(todo, desc="Indexing", unit="doc", disable=not progress or not todo)
-    for doc, version in bar:
-        chunks = chunk_document(doc, settings.chunk_size, settings.chunk_overlap)
-        store.add(chunks, embedder().embed_passages([c.text for c in chunks]), version)
-        store.delete_doc(doc.doc_id, keep_hash=version)
-        (report.updated if doc.doc_id in present else report.added).append(doc.doc_id)
-        if on_doc:
-            on_doc(doc.doc_id)
+    bar = tqdm(total=len(todo), desc="Indexing", unit="doc", disable=not progress or not todo)
+    for group in _groups(todo, settings):
+        # One encode call per group of documents: per-document calls leave batches half empty.
+        vectors = embedder().embed_passages([c.text for _, _, chunks in group for c in chunks])
+        at = 0
+        for doc, version, chunks in group:
+            store.add(chunks, vectors[at : at + len(chunks)], version)
+            at += len(chunks)
+            store.delete_doc(doc.doc_id, keep_hash=version)
+            (report.updated if doc.doc_id in present else report.added).append(doc.doc_id)
+            bar.update(1)
+            if on_doc:
+                on_doc(doc.doc_id)
+    bar.close()
     # Files that vanished lose their chunks; files that failed to load keep their old ones.
     failed_ids = {Path(p).stem for p in report.failed}
     for doc_id in sorted(set(present) - set(docs) - failed_ids):
