@@ -60,11 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print the best passages for QUESTION, or answer a whole "
         'question file (JSON lines with "id" and "question") with --questions.',
     )
-    q.add_argument("question", nargs="?", help="the question (German or English)")
-    q.add_argument("--questions", type=Path, help="JSON-lines file of questions")
+    _question_args(q, "print JSON for machines")
     q.add_argument("-k", type=int, default=None, help="number of passages (default 10)")
     q.add_argument("--method", choices=["hybrid", "dense", "lexical"], help="retrieval method")
-    q.add_argument("--json", action="store_true", help="print JSON for machines")
 
     a = sub.add_parser(
         "ask",
@@ -72,12 +70,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Answer QUESTION from the articles, citing every claim with [n]; refuses when "
         "the articles say nothing about it. --questions answers a JSON-lines file, one JSON line each.",
     )
-    a.add_argument("question", nargs="?", help="the question (German or English)")
-    a.add_argument("--questions", type=Path, help="JSON-lines file of questions")
-    a.add_argument("--json", action="store_true", help='print {"answer", "citations", "refused"} as JSON')
+    _question_args(a, 'print {"answer", "citations", "refused"} as JSON')
     for cmd in (a, st, sub.add_parser("chat", help="interactive chat with history (follow-up questions)")):
         cmd.add_argument("--generator", help="extractive (default), openai or llamacpp (RAG_GENERATOR)")
     return p
+
+
+def _question_args(cmd: argparse.ArgumentParser, json_help: str) -> None:
+    """QUESTION or --questions FILE, and --json: the same for `search` and `ask`."""
+    cmd.add_argument("question", nargs="?", help="the question (German or English)")
+    cmd.add_argument("--questions", type=Path, help="JSON-lines file of questions")
+    cmd.add_argument("--json", action="store_true", help=json_help)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

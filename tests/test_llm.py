@@ -20,7 +20,8 @@ from rag.pipeline import Assistant
 from rag.provision_llm import gguf_path, provision_llm
 from rag.types import Chunk, Hit
 
-from .llm_servers import PARTIAL_STREAM, free_port, llama_server, raw_server, sse_reply
+from .llm_servers import PARTIAL_STREAM, llama_server, raw_server, sse_reply
+from .loopback import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm]
 SECRET = "sk-SECRET-never-logged-123"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -19,15 +18,10 @@ from rag.errors import RagError
 from rag.pipeline import Assistant
 from rag.store import ChromaStore
 from rag.types import Chunk
+from tests.loopback import free_port, wait_until_serving
 
 pytestmark = pytest.mark.slow
 CHROMA = shutil.which("chroma", path=str(Path(sys.executable).parent)) or "chroma"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -41,16 +35,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("chroma run did not start within 60 s")
+    wait_until_serving(proc, url + "/api/v2/heartbeat", "chroma run", timeout=60)
     yield url
     proc.terminate()
     proc.wait(timeout=30)

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from rag.pipeline import Assistant
 
-from .llm_servers import free_port
+from .loopback import free_port
 from .ui_server import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, static_site, ui_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]

@@ -8,13 +8,11 @@ import os
 import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .llm_servers import free_port
+from .loopback import free_port, wait_until_serving
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -34,15 +32,7 @@ def ui_server(data_dir: Path, log: Path, **env: str) -> Iterator[str]:
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"ui server did not start: {log.read_text()[-3000:]}")
-            try:
-                urllib.request.urlopen(base + "/api/health", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.3)
+        wait_until_serving(proc, base + "/api/health", "ui server", log)
         yield base
     finally:
         proc.terminate()
