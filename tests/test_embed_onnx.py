@@ -1,8 +1,13 @@
-"""The ONNX backends embed like the torch model they are exported from, and int8 keeps its own index."""
+"""The ONNX backends (fp32 is the default) embed like the torch model they are exported from,
+serving loads neither torch nor sentence-transformers, and int8 keeps its own index."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +15,7 @@ import pytest
 
 from rag.chunk import chunk_document
 from rag.config import Settings
+from rag.embed import SentenceTransformerEmbedder
 from rag.embed_onnx import OnnxEmbedder
 from rag.errors import RagError
 from rag.ingest import load_document
@@ -23,20 +29,42 @@ def texts(settings: Settings) -> list[str]:
     return [c.text for c in chunk_document(doc, settings.chunk_size, settings.chunk_overlap)]
 
 
+@pytest.fixture(scope="module")
+def torch_embedder(settings: Settings) -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(settings)
+
+
 @pytest.mark.parametrize(("int8", "floor"), [(False, 0.9999), (True, 0.95)])
-def test_onnx_vectors_match_torch(settings: Settings, embedder, texts: list[str], int8: bool, floor: float) -> None:
-    onnx = OnnxEmbedder(settings, int8=int8, st=embedder)
+def test_onnx_vectors_match_torch(
+    settings: Settings, torch_embedder: SentenceTransformerEmbedder, texts: list[str], int8: bool, floor: float
+) -> None:
+    onnx = OnnxEmbedder(settings, int8=int8)
     for a, b in (
-        (onnx.embed_passages(texts), embedder.embed_passages(texts)),
-        (onnx.embed_queries(["Wer vertrat Russland?"]), embedder.embed_queries(["Wer vertrat Russland?"])),
+        (onnx.embed_passages(texts), torch_embedder.embed_passages(texts)),
+        (onnx.embed_queries(["Wer vertrat Russland?"]), torch_embedder.embed_queries(["Wer vertrat Russland?"])),
     ):
         assert a.shape == b.shape and np.allclose(np.linalg.norm(a, axis=1), 1, atol=1e-4)
         assert np.min(np.sum(a * b, axis=1)) >= floor
 
 
-def test_onnx_backend_serves_the_torch_index_but_int8_refuses_it(assistant: Assistant, tmp_path: Path) -> None:
-    onnx = Assistant(dataclasses.replace(assistant.settings, embed_backend="onnx"))
-    hits = onnx.search("Wo findet der BRICS-Gipfel statt?", k=3)
+def test_serving_loads_neither_torch_nor_sentence_transformers(assistant: Assistant) -> None:
+    """Cold start: an answer from the default backend in a fresh process imports neither."""
+    s = assistant.settings
+    code = (
+        "import json, sys; from rag.config import Settings; from rag.pipeline import Assistant; "
+        f"a = Assistant(Settings.from_env(data_dir={str(s.data_dir)!r}, seeds_dir={str(s.seeds_dir)!r})); "
+        "ans = a.answer('Wo findet der BRICS-Gipfel statt?'); "
+        "print(json.dumps([bool(ans.citations)] + [m in sys.modules for m in ('torch', 'sentence_transformers')]))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "RAG_EMBED_BACKEND"}  # the default
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
+    assert json.loads(out.strip().splitlines()[-1]) == [True, False, False]
+
+
+def test_torch_and_onnx_share_an_index_but_int8_refuses_it(assistant: Assistant, tmp_path: Path) -> None:
+    other = "onnx" if assistant.settings.embed_backend == "torch" else "torch"
+    same = Assistant(dataclasses.replace(assistant.settings, embed_backend=other))
+    hits = same.search("Wo findet der BRICS-Gipfel statt?", k=3)
     assert hits[0].chunk.chunk_id == assistant.search("Wo findet der BRICS-Gipfel statt?", k=3)[0].chunk.chunk_id
     int8 = Assistant(dataclasses.replace(assistant.settings, embed_backend="onnx-int8"))
     with pytest.raises(RagError, match="--rebuild"):
@@ -46,3 +74,23 @@ def test_onnx_backend_serves_the_torch_index_but_int8_refuses_it(assistant: Assi
 def test_unknown_backend_is_a_clear_error(settings: Settings) -> None:
     with pytest.raises(RagError, match="torch, onnx or onnx-int8"):
         _ = Assistant(dataclasses.replace(settings, embed_backend="tpu")).embedder
+
+
+def test_a_damaged_export_is_a_clear_error(settings: Settings, tmp_path: Path) -> None:
+    """A truncated model.onnx (a full disk, a killed copy) says which folder to delete."""
+    from rag import provision
+    from rag.embed_onnx import ensure_export, onnx_dir
+
+    good = ensure_export(settings)
+    cache = tmp_path / "cache"
+    (cache / "models").mkdir(parents=True)
+    mine = dataclasses.replace(settings, cache_dir=cache)
+    provision.model_dir(cache).symlink_to(provision.model_dir(settings.cache_dir))
+    broken = onnx_dir(mine)
+    broken.mkdir()
+    for f in good.iterdir():
+        if f.name != "model.onnx":
+            (broken / f.name).symlink_to(f)
+    (broken / "model.onnx").write_bytes((good / "model.onnx").read_bytes()[:100_000])
+    with pytest.raises(RagError, match="Delete .*onnx-"):
+        OnnxEmbedder(mine)
