@@ -134,6 +134,7 @@ def scale(n: int, settings: Settings, embedder: Embedder, questions: Sequence[st
     row |= {"query_ms": p["search_ms"], "cold_first_s": p["cold_first_s"], "peak_rss_mb": p["peak_rss_mb"]}
     a = Assistant(dataclasses.replace(settings, data_dir=data), embedder=embedder)
     row["hnsw_recall@10"] = hnsw_recall(a, questions)
+    log.info("scale row (kept in the log in case a later step fails): %s", json.dumps(row))
     return row
 
 
@@ -164,6 +165,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             result["serving"]["langchain"] = probe(
                 "langchain", tmp / "langchain", questions, False, 1 if args.quick else 3, tmp
             )
+        log.info("indexing and serving: %s", json.dumps(result))
         result["scale"] = [scale(n, settings, embedder, questions, tmp) for n in args.scale]
     return result
 
