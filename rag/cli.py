@@ -38,11 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser(
         "setup",
         help="provision the offline embedding model and build the index",
-        description="Build the offline multilingual-e5-small model folder (once), "
-        "then index the articles. Safe to re-run.",
+        description="Build the offline multilingual-e5-small model folder and its ONNX export "
+        "(once), then index the articles. Safe to re-run.",
     )
     s.add_argument("--seeds", type=Path, help="articles folder (RAG_SEEDS_DIR, default ./seeds)")
-    s.add_argument("--force", action="store_true", help="rebuild the model folder")
+    s.add_argument("--force", action="store_true", help="rebuild the model folder and its ONNX export")
 
     i = sub.add_parser(
         "index",
@@ -105,7 +105,14 @@ def _run(args: argparse.Namespace) -> int:
     if args.command in ("setup", "start"):
         from rag.provision import provision
 
-        path = provision(settings.cache_dir, force=getattr(args, "force", False))
+        force = getattr(args, "force", False)
+        if force:  # the ONNX export is made from the model folder: rebuild both
+            import shutil
+
+            from rag.embed_onnx import onnx_dir
+
+            shutil.rmtree(onnx_dir(settings), ignore_errors=True)
+        path = provision(settings.cache_dir, force=force)
         print(f"model: {path}")
         status = _print_report(assistant.index(), as_json=False)
         return status if args.command == "setup" else terminal.chat(assistant, args.generator)
