@@ -17,7 +17,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,8 +42,12 @@ def onnx_dir(settings: Settings) -> Path:
     return settings.cache_dir / "models" / ("onnx-" + re.sub(r"[^\w.-]+", "_", base))
 
 
-def _replace(tmp: Path, final: Path) -> None:
-    os.replace(tmp, final)  # atomic: a crash or a second process never leaves half a file
+def _write(final: Path, write: Callable[[str], object]) -> None:
+    """`write(path)` into a temporary name of this process, then rename: a crash or a second
+    process exporting at the same time never leaves half a file under the final name."""
+    tmp = final.with_name(f"{final.name}.{os.getpid()}.tmp")
+    write(str(tmp))
+    os.replace(tmp, final)
 
 
 def export(st: SentenceTransformerEmbedder, folder: Path) -> None:
@@ -65,23 +69,21 @@ def export(st: SentenceTransformerEmbedder, folder: Path) -> None:
     tokenizer = st.model.tokenizer
     sample = tokenizer(["passage: Beispiel", "passage: ein zweiter Satz"], padding=True, return_tensors="pt")
     axes = {0: "batch", 1: "tokens"}
-    tag = f".{os.getpid()}.tmp"
     log.info("exporting the embedding model to ONNX (once): %s", folder)
-    tmp = folder / (FP32 + tag)
-    torch.onnx.export(
-        Encoder(st.model[0].auto_model).eval(),
-        (sample["input_ids"], sample["attention_mask"]),
-        str(tmp),
-        input_names=["input_ids", "attention_mask"],
-        output_names=["hidden"],
-        dynamic_axes={"input_ids": axes, "attention_mask": axes, "hidden": axes},
-        opset_version=17,
-        dynamo=False,
+    _write(
+        folder / FP32,
+        lambda path: torch.onnx.export(
+            Encoder(st.model[0].auto_model).eval(),
+            (sample["input_ids"], sample["attention_mask"]),
+            path,
+            input_names=["input_ids", "attention_mask"],
+            output_names=["hidden"],
+            dynamic_axes={"input_ids": axes, "attention_mask": axes, "hidden": axes},
+            opset_version=17,
+            dynamo=False,
+        ),
     )
-    _replace(tmp, folder / FP32)
-    tmp = folder / (TOKENIZER + tag)
-    tokenizer.backend_tokenizer.save(str(tmp))
-    _replace(tmp, folder / TOKENIZER)
+    _write(folder / TOKENIZER, tokenizer.backend_tokenizer.save)
     meta = {
         "name": st.name,
         "dim": st.dim,
@@ -91,9 +93,7 @@ def export(st: SentenceTransformerEmbedder, folder: Path) -> None:
         "pad_id": int(tokenizer.pad_token_id or 0),
         "pad_token": str(tokenizer.pad_token or "<pad>"),
     }
-    tmp = folder / (META + tag)
-    tmp.write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    _replace(tmp, folder / META)
+    _write(folder / META, lambda path: Path(path).write_text(json.dumps(meta, indent=2), encoding="utf-8"))
 
 
 def quantize(folder: Path) -> None:
@@ -101,9 +101,7 @@ def quantize(folder: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     log.info("quantizing the ONNX model to int8 (once): %s", folder / INT8)
-    tmp = folder / f"{INT8}.{os.getpid()}.tmp"
-    quantize_dynamic(str(folder / FP32), str(tmp), weight_type=QuantType.QInt8)
-    _replace(tmp, folder / INT8)
+    _write(folder / INT8, lambda path: quantize_dynamic(str(folder / FP32), path, weight_type=QuantType.QInt8))
 
 
 def ensure_export(settings: Settings, int8: bool = False, st: SentenceTransformerEmbedder | None = None) -> Path:

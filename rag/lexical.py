@@ -103,9 +103,8 @@ class LexicalIndex:
         if not toks or n == 0:
             return []
         scores = self._bm25.get_scores(toks)
-        if n < self.size:  # partition first: a full sort of 100k scores costs more than the rest
-            part = np.argpartition(-scores, n - 1)[:n]
-            top = part[np.lexsort((part, -scores[part]))]
-        else:
-            top = np.argsort(-scores, kind="stable")
+        # Partition, then sort only the top n (by score, ties by position): a full sort of 100k
+        # scores costs more than the rest of the search.
+        part = np.argpartition(-scores, n - 1)[:n]
+        top = part[np.lexsort((part, -scores[part]))]
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
