@@ -127,6 +127,8 @@ def index_folder(
     for doc_id in sorted(set(present) - set(docs) - failed_ids):
         store.delete_doc(doc_id)
         report.removed.append(doc_id)
+    if report.added or report.updated or report.removed:
+        store.bump_generation()  # running servers reload on their next request
     report.chunks = store.count()
     return report
 

@@ -66,6 +66,8 @@ class Assistant:
                     "Add articles and run `python -m rag index`.",
                 )
             self._retriever = Retriever(store, self.embedder, self.settings)
+        else:
+            self._retriever.refresh()  # `rag index` in another process may have changed the index
         return self._retriever
 
     def index(self, folder: Path | None = None, rebuild: bool = False, progress: bool = True) -> IndexReport:

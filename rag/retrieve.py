@@ -6,6 +6,8 @@ questions (equal weights lose to dense alone there, because BM25 cannot match En
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -15,6 +17,7 @@ from rag.lexical import LexicalIndex
 from rag.store import ChromaStore
 from rag.types import Chunk, Hit
 
+log = logging.getLogger(__name__)
 METHODS = ("hybrid", "dense", "lexical")
 
 
@@ -24,19 +27,67 @@ class Retrieval:
     support: float  # best dense cosine similarity; 1.0 when no dense search ran
 
 
+@dataclass(frozen=True)
+class View:
+    """One consistent picture of the index: a store, its chunks, their BM25 index, their generation.
+
+    A search takes the current view once, so a reload in another thread never mixes two indexes.
+    """
+
+    store: ChromaStore
+    chunks: list[Chunk]
+    lexical: LexicalIndex
+    generation: str
+
+    @classmethod
+    def load(cls, store: ChromaStore) -> View:
+        generation = store.generation()  # read first: a run finishing meanwhile shows as a newer one
+        chunks = store.all_chunks()
+        return cls(store, chunks, LexicalIndex([c.text for c in chunks]), generation)
+
+
 class Retriever:
     """Finds the passages for a question; holds the model, the store and the BM25 index."""
 
     def __init__(self, store: ChromaStore, embedder: Embedder, settings: Settings) -> None:
-        self.store = store
         self.embedder = embedder
         self.settings = settings
-        self.reload()
+        self._lock = threading.Lock()
+        self._view = View.load(store)
 
-    def reload(self) -> None:
+    @property
+    def store(self) -> ChromaStore:
+        return self._view.store
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        return self._view.chunks
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        return self._view.lexical
+
+    def reload(self, store: ChromaStore | None = None) -> None:
         """Re-read the chunk texts for BM25 (after indexing in the same process)."""
-        self.chunks: list[Chunk] = self.store.all_chunks()
-        self.lexical = LexicalIndex([c.text for c in self.chunks])
+        self._view = View.load(store or self.store)
+
+    def refresh(self) -> bool:
+        """Follow indexing runs of other processes: reload when the index's generation changed.
+
+        Costs one metadata read when nothing changed; the reload opens the store anew, because
+        Chroma's embedded client never sees vectors another process wrote.
+        """
+        if self.store.generation() == self._view.generation:
+            return False
+        with self._lock:
+            if self.store.generation() == self._view.generation:  # another request reloaded meanwhile
+                return False
+            old = self._view.generation
+            self._view = View.load(self.store.reopen())
+            log.info(
+                "index changed (generation %s → %s): %d chunks reloaded", old, self._view.generation, len(self.chunks)
+            )
+            return True
 
     def search(self, question: str, k: int | None = None, method: str | None = None) -> list[Hit]:
         return self.retrieve(question, k, method).hits
@@ -48,27 +99,29 @@ class Retriever:
         if method not in METHODS:
             raise ValueError(f"unknown retrieval method {method!r}; choose one of {METHODS}")
         n = max(self.settings.candidates, k)
-        dense = self.dense(question, n) if method != "lexical" else []
-        lexical = self.lexical_hits(question, n) if method != "dense" else []
+        view = self._view
+        dense = self.dense(question, n, view) if method != "lexical" else []
+        lexical = self.lexical_hits(question, n, view) if method != "dense" else []
         # Cosine similarity of the closest passage: fused scores are ranks, not evidence.
         support = dense[0].score if dense else 1.0
         if method == "dense":
             return Retrieval(dense[:k], support)
         if method == "lexical":
             return Retrieval(lexical[:k], support)
-        return Retrieval(fuse(dense, lexical, self.settings, self.lexical_weight(question))[:k], support)
+        return Retrieval(fuse(dense, lexical, self.settings, self.lexical_weight(question, view))[:k], support)
 
-    def lexical_weight(self, question: str) -> float:
+    def lexical_weight(self, question: str, view: View | None = None) -> float:
         """BM25's share of the fusion, scaled down when the question's words are not in the corpus."""
         w = 1.0 - self.settings.dense_weight
-        return w * self.lexical.coverage(question) if self.settings.adaptive else w
+        return w * (view or self._view).lexical.coverage(question) if self.settings.adaptive else w
 
-    def dense(self, question: str, n: int) -> list[Hit]:
+    def dense(self, question: str, n: int, view: View | None = None) -> list[Hit]:
         vec = self.embedder.embed_queries([question])[0]
-        return [Hit(c, s) for c, s in self.store.query(vec, n)]
+        return [Hit(c, s) for c, s in (view or self._view).store.query(vec, n)]
 
-    def lexical_hits(self, question: str, n: int) -> list[Hit]:
-        return [Hit(self.chunks[i], s) for i, s in self.lexical.search(question, n)]
+    def lexical_hits(self, question: str, n: int, view: View | None = None) -> list[Hit]:
+        view = view or self._view
+        return [Hit(view.chunks[i], s) for i, s in view.lexical.search(question, n)]
 
 
 def fuse(

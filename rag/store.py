@@ -2,7 +2,9 @@
 
 Cosine space, vectors always passed in (never Chroma's default embedding function), telemetry off.
 Each chunk carries its document's `doc_hash`, which makes re-indexing incremental and crash-safe:
-new chunks are written before the old version's chunks are deleted.
+new chunks are written before the old version's chunks are deleted. The collection's metadata
+carries a `generation` that every indexing run which changed something raises, so a running
+server notices another process's run with one cheap metadata read.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from rag.types import Chunk
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
+GENERATION = "generation"
 _META_KEYS = ("title", "outlet", "date", "url")
 _BATCH = 1000
 
@@ -33,15 +36,23 @@ class ChromaStore:
     """
 
     def __init__(
-        self, data_dir: Path, collection: str, model: str, create: bool = True, url: str = "", rebuild: bool = False
+        self,
+        data_dir: Path,
+        collection: str,
+        model: str,
+        create: bool = True,
+        url: str = "",
+        rebuild: bool = False,
+        fresh: bool = False,
     ) -> None:
         self.model = model
         self.where = url or str(data_dir)
+        self._place = (data_dir, collection, url)
         if not url and not create and not (data_dir / "chroma.sqlite3").exists():
             raise RagError(
                 f"There is no index in {data_dir} yet.", "Build it with `python -m rag index` (or set RAG_DATA_DIR)."
             )
-        self._client = _http_client(url) if url else _persistent_client(data_dir)
+        self._client = _http_client(url) if url else _persistent_client(data_dir, fresh)
         if rebuild and collection in {c.name for c in self._client.list_collections()}:
             self._client.delete_collection(collection)  # whatever wrote it: version or model may differ
         self._col = self._collection(collection, create)
@@ -80,6 +91,35 @@ class ChromaStore:
         self._client.delete_collection(name)
         self._col = self._collection(name, create=True)
 
+    def reopen(self) -> ChromaStore:
+        """The same collection through a new client, which sees other processes' indexing runs."""
+        data_dir, collection, url = self._place
+        return ChromaStore(data_dir, collection, self.model, create=False, url=url, fresh=True)
+
+    def generation(self) -> str:
+        """Which indexing run the index is at; read fresh each time (the collection object caches it).
+
+        The collection id is part of it: `index --rebuild` makes a new collection.
+        """
+        col = self._current()
+        return f"{col.id}:{(col.metadata or {}).get(GENERATION, 0)}"
+
+    def bump_generation(self) -> None:
+        """Tell running servers that the index changed (they compare `generation()` per request)."""
+        col = self._current()
+        meta = dict(col.metadata or {})
+        meta[GENERATION] = int(meta.get(GENERATION, 0)) + 1
+        col.modify(metadata=meta)
+
+    def _current(self) -> Any:
+        try:
+            return self._client.get_collection(self._col.name, embedding_function=None)
+        except Exception as exc:  # chromadb's NotFoundError: dropped by `index --rebuild` meanwhile
+            raise RagError(
+                f"The index in {self.where} has no collection {self._col.name!r} right now ({type(exc).__name__}).",
+                "It is probably being rebuilt; try again when `python -m rag index` has finished.",
+            ) from exc
+
     def count(self) -> int:
         return int(self._col.count())
 
@@ -108,13 +148,20 @@ class ChromaStore:
         self._col.delete(where=where)
 
     def query(self, vector: np.ndarray, n: int) -> list[tuple[Chunk, float]]:
-        """Nearest chunks by cosine similarity (1 - cosine distance), best first."""
+        """Nearest chunks by cosine similarity (1 - cosine distance), best first.
+
+        A chunk that another process deleted after the vector index was loaded comes back without
+        text or metadata; it is left out (the server reloads once that indexing run has finished).
+        """
         n = min(n, self.count())
         if n <= 0:
             return []
         res = self._col.query(query_embeddings=[vector], n_results=n, include=["documents", "metadatas", "distances"])
         rows = zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True)
-        return [(_chunk(i, d, m), 1.0 - float(dist)) for i, d, m, dist in rows]
+        found = [(_chunk(i, d, m), 1.0 - float(dist)) for i, d, m, dist in rows if d is not None and m is not None]
+        if len(found) < len(res["ids"][0]):
+            log.debug("%d deleted chunks left out of a search", len(res["ids"][0]) - len(found))
+        return found
 
     def all_vectors(self) -> tuple[list[str], np.ndarray]:
         """Every chunk id with its stored embedding (exact search in benchmarks, exports)."""
@@ -145,8 +192,19 @@ def _chroma() -> tuple[Any, Any]:
     return chromadb, ChromaSettings(anonymized_telemetry=False)
 
 
-def _persistent_client(data_dir: Path) -> Any:
+def _persistent_client(data_dir: Path, fresh: bool = False) -> Any:
+    """Chroma's embedded client; `fresh` bypasses its one-client-per-folder cache.
+
+    A cached client keeps the vector index it loaded and never sees what another process wrote.
+    The old client is only dropped from the cache, not stopped: searches still running on it
+    finish, and it is freed with its last user.
+    """
     chromadb, settings = _chroma()
+    if fresh:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient._identifier_to_system.pop(str(data_dir), None)
+        SharedSystemClient._identifier_to_refcount.pop(str(data_dir), None)
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(data_dir), settings=settings)
