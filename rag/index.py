@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -127,10 +128,16 @@ def index_folder(
     for doc_id in sorted(set(present) - set(docs) - failed_ids):
         store.delete_doc(doc_id)
         report.removed.append(doc_id)
-    if report.added or report.updated or report.removed:
-        store.bump_generation()  # running servers reload on their next request
+    changed = report.added or report.updated or report.removed
+    store.mark_state(_state(store.doc_hashes() if changed else present))  # servers reload on their next request
     report.chunks = store.count()
     return report
+
+
+def _state(versions: dict[str, set[str]]) -> str:
+    """A digest of which version of which article the index holds."""
+    key = json.dumps(sorted((doc, sorted(v)) for doc, v in versions.items()))
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 @contextmanager

@@ -3,8 +3,8 @@
 Cosine space, vectors always passed in (never Chroma's default embedding function), telemetry off.
 Each chunk carries its document's `doc_hash`, which makes re-indexing incremental and crash-safe:
 new chunks are written before the old version's chunks are deleted. The collection's metadata
-carries a `generation` that every indexing run which changed something raises, so a running
-server notices another process's run with one cheap metadata read.
+carries a `generation` that every finished indexing run which changed something raises, so a
+running server notices another process's run with one cheap metadata read.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from rag.types import Chunk
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-GENERATION = "generation"
+GENERATION, STATE = "generation", "state"
 _META_KEYS = ("title", "outlet", "date", "url")
 _BATCH = 1000
 
@@ -104,12 +104,20 @@ class ChromaStore:
         col = self._current()
         return f"{col.id}:{(col.metadata or {}).get(GENERATION, 0)}"
 
-    def bump_generation(self) -> None:
-        """Tell running servers that the index changed (they compare `generation()` per request)."""
+    def mark_state(self, state: str) -> bool:
+        """Record what a finished indexing run left (`state`, a digest of the articles' versions).
+
+        The generation rises when it differs from the last run's, also after a run that found
+        nothing to do because a killed run before it had already written the changes.
+        """
         col = self._current()
         meta = dict(col.metadata or {})
+        if meta.get(STATE) == state:
+            return False
         meta[GENERATION] = int(meta.get(GENERATION, 0)) + 1
+        meta[STATE] = state
         col.modify(metadata=meta)
+        return True
 
     def _current(self) -> Any:
         try:

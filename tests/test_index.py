@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from rag.chunk import chunk_document
 from rag.config import Settings
 from rag.errors import RagError
+from rag.index import doc_version
 from rag.ingest import load_document
 from rag.pipeline import Assistant
+from tests.test_crash import amend
 
 pytestmark = pytest.mark.slow
 
@@ -33,6 +36,27 @@ def test_reindex_unchanged_does_nothing(private: Assistant) -> None:
     assert second.added == second.updated == second.removed == []
     assert len(second.unchanged) == 5
     assert chunk_ids(private) == before
+
+
+def test_generation_rises_only_when_the_index_changed(private: Assistant) -> None:
+    """Running servers reload when it rises: after a change, also one a killed run left behind."""
+    private.index(progress=False)
+    store = private.store()
+    first = store.generation()
+    private.index(progress=False)
+    assert store.generation() == first  # nothing changed: servers keep their view
+    # What a run killed before its end leaves: an article's new version written, the old one deleted.
+    path = next(private.settings.seeds_dir.glob("002_*.txt"))
+    amend(path, "Ein Nachtrag der Redaktion zur Lage in der Region.")
+    doc = load_document(path)
+    version = doc_version(doc, private.settings)
+    assert {version} != store.doc_hashes()[doc.doc_id]
+    chunks = chunk_document(doc, private.settings.chunk_size, private.settings.chunk_overlap)
+    store.add(chunks, private.embedder.embed_passages([c.text for c in chunks]), version)
+    store.delete_doc(doc.doc_id, keep_hash=version)
+    assert store.generation() == first
+    report = private.index(progress=False)
+    assert report.updated == [] and store.generation() != first
 
 
 def test_changed_file_replaces_its_chunks(private: Assistant) -> None:
