@@ -5,12 +5,17 @@ least 95% of the answerable dev questions: refusing a question the articles do a
 reader more than an answer whose sources show it is weak. Balanced accuracy picked thresholds that
 refused two thirds of the English questions, because e5 similarity alone separates on-topic
 unanswerable questions poorly (see README, "Refusal").
+
+The articles are indexed into a temporary folder: indexing brings an index in line with one
+folder, so calibrating in the user's data folder would delete the user's own articles from it.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -42,17 +47,27 @@ def confusion(points: Sequence[tuple[float, bool]], t: float) -> dict[str, int]:
     return m
 
 
+def supports(base: Settings, tmp: Path, seeds: Path, questions: Path) -> dict[str, list[tuple[float, bool]]]:
+    """Per language, (closest passage's similarity, answerable) for each question.
+
+    Indexed into `tmp`, never into the configured data folder or Chroma server.
+    """
+    assistant = Assistant(dataclasses.replace(base, data_dir=tmp, chroma_url=""))
+    assistant.index(seeds, progress=False)
+    by_lang: dict[str, list[tuple[float, bool]]] = {}
+    for q in load_questions(questions, load_docs(seeds)):
+        support = assistant.retriever.retrieve(q.question).support
+        by_lang.setdefault(detect(q.question), []).append((support, q.answerable))
+    return by_lang
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m eval.calibrate", description=__doc__)
     p.add_argument("--questions", type=Path, default=Path("eval/questions/dev.jsonl"))
     p.add_argument("--seeds", type=Path, default=Path("seeds"))
     args = p.parse_args(argv)
-    assistant = Assistant(Settings.from_env())
-    assistant.index(args.seeds, progress=False)
-    by_lang: dict[str, list[tuple[float, bool]]] = {}
-    for q in load_questions(args.questions, load_docs(args.seeds)):
-        support = assistant.retriever.retrieve(q.question).support
-        by_lang.setdefault(detect(q.question), []).append((support, q.answerable))
+    with tempfile.TemporaryDirectory(prefix="rag-calibrate-") as tmp:
+        by_lang = supports(Settings.from_env(), Path(tmp), args.seeds, args.questions)
     out = {}
     for lang, points in sorted(by_lang.items()):
         t, matrix = best_threshold(points)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +15,10 @@ import pytest
 
 from eval.calibrate import best_threshold
 from eval.cli import regressions
+from rag.config import Settings
+from rag.pipeline import Assistant
 
-from .conftest import ROOT
+from .conftest import ROOT, SEEDS
 
 pytestmark = pytest.mark.slow
 
@@ -53,3 +59,35 @@ def test_suite_meets_the_committed_baseline(tmp_path: Path, settings) -> None:
     result = json.loads(proc.stdout)
     assert (out / "report.md").is_file() and any(out.glob("*.png"))
     assert result  # the figures themselves are gated above, against the baseline file
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Every file under `folder` with the hash of its bytes."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def test_calibrate_leaves_the_users_index_alone(settings: Settings, embedder, tmp_path: Path) -> None:
+    """A user's index of other articles: calibrating on the seeds must not touch a byte of it."""
+    articles = tmp_path / "my-articles"
+    articles.mkdir()
+    shutil.copy(next(SEEDS.glob("003_*.txt")), articles / "mein_artikel.txt")
+    data = tmp_path / "data"
+    Assistant(dataclasses.replace(settings, data_dir=data, seeds_dir=articles), embedder=embedder).index(progress=False)
+    before = snapshot(data)
+    questions = tmp_path / "q.jsonl"
+    lines = (ROOT / "eval/questions/dev.jsonl").read_text(encoding="utf-8").splitlines()
+    questions.write_text("\n".join(lines[:4]) + "\n", encoding="utf-8")
+    env = {**os.environ, "RAG_DATA_DIR": str(data), "RAG_CACHE_DIR": str(settings.cache_dir)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "eval.calibrate", "--questions", str(questions)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads(proc.stdout)
+    assert snapshot(data) == before
