@@ -82,7 +82,9 @@ def index_folder(
     `embedder` is a factory: a run with nothing to embed never loads the model.
     """
     report = IndexReport()
-    files = discover(folder)
+    unlisted: dict[str, str] = {}
+    files = discover(folder, unlisted)
+    report.failed.update(unlisted)
     docs: dict[str, Document] = {}
     by_hash: dict[str, str] = {}
     for path in files:
@@ -123,11 +125,7 @@ def index_folder(
             if on_doc:
                 on_doc(doc.doc_id)
     bar.close()
-    # Files that vanished lose their chunks; files that failed to load keep their old ones.
-    failed_ids = {Path(p).stem for p in report.failed}
-    for doc_id in sorted(set(present) - set(docs) - failed_ids):
-        store.delete_doc(doc_id)
-        report.removed.append(doc_id)
+    _remove_vanished(store, report, set(present) - set(docs), complete=not unlisted)
     changed = report.added or report.updated or report.removed
     store.mark_state(_state(store.doc_hashes() if changed else present))  # servers reload on their next request
     report.chunks = store.count()
@@ -138,6 +136,21 @@ def _state(versions: dict[str, set[str]]) -> str:
     """A digest of which version of which article the index holds."""
     key = json.dumps(sorted((doc, sorted(v)) for doc, v in versions.items()))
     return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def _remove_vanished(store: ChromaStore, report: IndexReport, missing: set[str], complete: bool) -> None:
+    """Files that vanished lose their chunks; files that failed to load keep their old ones.
+
+    When a folder could not be listed, nobody knows which articles it holds: nothing is removed.
+    """
+    if not complete:
+        if missing:
+            log.warning("kept %d articles that were not found, since a folder could not be read", len(missing))
+        return
+    failed_ids = {Path(p).stem for p in report.failed}
+    for doc_id in sorted(missing - failed_ids):
+        store.delete_doc(doc_id)
+        report.removed.append(doc_id)
 
 
 @contextmanager

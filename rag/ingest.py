@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import html
 import logging
+import os
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -66,8 +67,12 @@ class _Meta:
     url: str = ""
 
 
-def discover(folder: Path) -> list[Path]:
-    """Article files under `folder`, sorted so ids and indexing order are stable."""
+def discover(folder: Path, problems: dict[str, str] | None = None) -> list[Path]:
+    """Article files under `folder`, sorted so ids and indexing order are stable.
+
+    A subfolder that cannot be listed is recorded in `problems` (path → reason) when given, else
+    raised: a caller that deletes what it does not find must know that the listing is incomplete.
+    """
     if not folder.exists():
         raise RagError(
             f"The articles folder {folder} does not exist.",
@@ -75,12 +80,20 @@ def discover(folder: Path) -> list[Path]:
         )
     if not folder.is_dir():
         raise RagError(f"{folder} is not a folder.", "Pass a folder of article files with --seeds.")
-    try:
-        return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
-    except PermissionError as exc:
-        raise RagError(
-            f"The articles folder {folder} cannot be read: {exc}", "Check the folder's permissions."
-        ) from exc
+
+    def unreadable(exc: OSError) -> None:
+        where = exc.filename or folder
+        if problems is None or Path(where) == folder:
+            raise RagError(
+                f"The folder {where} cannot be read: {exc.strerror}.", "Check the folder's permissions."
+            ) from exc
+        problems[str(where)] = f"The folder {where} cannot be read: {exc.strerror}; its articles keep their chunks."
+        log.warning("%s", problems[str(where)])
+
+    found: list[Path] = []
+    for root, _dirs, names in os.walk(folder, onerror=unreadable):
+        found.extend(Path(root) / n for n in names if Path(n).suffix.lower() in SUFFIXES)
+    return sorted(p for p in found if p.is_file())
 
 
 def read_text(path: Path) -> str:

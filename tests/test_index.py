@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +17,7 @@ from rag.errors import RagError
 from rag.index import doc_version
 from rag.ingest import load_document
 from rag.pipeline import Assistant
+from tests.conftest import ROOT
 from tests.test_crash import amend
 
 pytestmark = pytest.mark.slow
@@ -92,6 +97,55 @@ def test_unreadable_file_is_reported_and_keeps_old_chunks(private: Assistant) ->
     report = private.index(progress=False)
     assert "not valid UTF-8" in report.failed[str(path)]
     assert path.stem in {c.doc_id for c in private.store().all_chunks()}
+
+
+# Root reads a chmod 000 folder anyway: without these capabilities, file permissions bind root too.
+DAC_DROPPED = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] if os.geteuid() == 0 else []
+
+
+def test_unreadable_folder_is_reported_and_keeps_its_articles(
+    settings: Settings, embedder, tmp_path: Path, seeds_copy: Path
+) -> None:
+    sub = seeds_copy / "archiv"
+    sub.mkdir()
+    for p in sorted(seeds_copy.glob("00[34]_*.txt")):
+        p.rename(sub / p.name)
+    data = tmp_path / "data"
+    before = Assistant(dataclasses.replace(settings, data_dir=data, seeds_dir=seeds_copy), embedder=embedder).index(
+        progress=False
+    )
+    assert len(before.added) == 5
+    env = {**os.environ, "RAG_DATA_DIR": str(data), "RAG_SEEDS_DIR": str(seeds_copy)}
+    proc = index_without_permission(sub, env)
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    report = json.loads(proc.stdout)
+    assert "cannot be read" in report["failed"][str(sub)]
+    assert report["removed"] == [] and report["chunks"] == before.chunks
+    assert "archiv" in proc.stderr  # the terminal says which folder
+    # The articles folder itself: an error before anything is touched.
+    proc = index_without_permission(seeds_copy, env)
+    assert proc.returncode == 2 and "cannot be read" in proc.stderr and not proc.stdout
+    assert json.loads(run_index(env).stdout)["removed"] == []
+
+
+def index_without_permission(folder: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`rag index --json` while `folder` is chmod 000, in a process that file permissions bind."""
+    folder.chmod(0o000)
+    try:
+        return run_index(env, DAC_DROPPED)
+    finally:
+        folder.chmod(0o755)
+
+
+def run_index(env: dict[str, str], prefix: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*(prefix or []), sys.executable, "-m", "rag", "index", "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_other_model_is_refused(private: Assistant, settings: Settings) -> None:
