@@ -32,6 +32,9 @@ class Settings:
     collection: str = "articles"
     # http://host:port of a `chroma run` server; empty means the embedded store in data_dir.
     chroma_url: str = ""
+    # Seconds one request to the Chroma server may take; then the index counts as unreachable
+    # (the API answers 503 with Retry-After) instead of hanging on a stalled server.
+    store_timeout: float = 10.0
     # Chosen by measurement on the dev questions (see README, "Chunking").
     chunk_size: int = 600
     chunk_overlap: int = 100

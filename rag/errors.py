@@ -13,3 +13,14 @@ class RagError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message}\n  → {self.hint}" if self.hint else self.message
+
+
+class StoreUnavailable(RagError):
+    """The Chroma server did not answer (stopped, stalled, unreachable): retry later, nothing to fix in the request.
+
+    `reason` says what happened without naming the server, for health checks and logs.
+    """
+
+    def __init__(self, message: str, hint: str, reason: str) -> None:
+        super().__init__(message, hint)
+        self.reason = reason

@@ -54,7 +54,15 @@ class Assistant:
 
     def store(self, create: bool = False, rebuild: bool = False) -> ChromaStore:
         s = self.settings
-        return ChromaStore(s.data_dir, s.collection, model_id(s), create=create, url=s.chroma_url, rebuild=rebuild)
+        return ChromaStore(
+            s.data_dir,
+            s.collection,
+            model_id(s),
+            create=create,
+            url=s.chroma_url,
+            rebuild=rebuild,
+            timeout=s.store_timeout,
+        )
 
     @property
     def retriever(self) -> Retriever:

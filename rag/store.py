@@ -9,16 +9,17 @@ running server notices another process's run with one cheap metadata read.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 import numpy as np
 
-from rag.errors import RagError
+from rag.errors import RagError, StoreUnavailable
 from rag.types import Chunk
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,27 @@ SCHEMA_VERSION = 1
 GENERATION, STATE = "generation", "state"
 _META_KEYS = ("title", "outlet", "date", "url")
 _BATCH = 1000
+DEFAULT_TIMEOUT = 10.0
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _reachable(method: _F) -> _F:
+    """A lost or stalled Chroma server becomes `StoreUnavailable` (HTTP 503 in the API), not a traceback."""
+
+    @functools.wraps(method)
+    def guarded(self: ChromaStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except RagError:
+            raise
+        except Exception as exc:
+            import httpx  # chromadb's HTTP client; the embedded store never raises these
+
+            if not isinstance(exc, httpx.TransportError):
+                raise
+            raise _unavailable(self.where, self.timeout, exc) from exc
+
+    return cast(_F, guarded)
 
 
 class ChromaStore:
@@ -44,15 +66,17 @@ class ChromaStore:
         url: str = "",
         rebuild: bool = False,
         fresh: bool = False,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self.model = model
         self.where = url or str(data_dir)
+        self.timeout = timeout  # seconds a Chroma server may take for one request
         self._place = (data_dir, collection, url)
         if not url and not create and not (data_dir / "chroma.sqlite3").exists():
             raise RagError(
                 f"There is no index in {data_dir} yet.", "Build it with `python -m rag index` (or set RAG_DATA_DIR)."
             )
-        self._client = _http_client(url) if url else _persistent_client(data_dir, fresh)
+        self._client = _http_client(url, timeout) if url else _persistent_client(data_dir, fresh)
         if rebuild and collection in {c.name for c in self._client.list_collections()}:
             self._client.delete_collection(collection)  # whatever wrote it: version or model may differ
         self._col = self._collection(collection, create)
@@ -85,6 +109,7 @@ class ChromaStore:
             )
         return col
 
+    @_reachable
     def reset(self) -> None:
         """Drop every chunk (used by `index --rebuild`, e.g. after changing the model)."""
         name = self._col.name
@@ -94,8 +119,9 @@ class ChromaStore:
     def reopen(self) -> ChromaStore:
         """The same collection through a new client, which sees other processes' indexing runs."""
         data_dir, collection, url = self._place
-        return ChromaStore(data_dir, collection, self.model, create=False, url=url, fresh=True)
+        return ChromaStore(data_dir, collection, self.model, create=False, url=url, fresh=True, timeout=self.timeout)
 
+    @_reachable
     def generation(self) -> str:
         """Which indexing run the index is at; read fresh each time (the collection object caches it).
 
@@ -104,6 +130,7 @@ class ChromaStore:
         col = self._current()
         return f"{col.id}:{(col.metadata or {}).get(GENERATION, 0)}"
 
+    @_reachable
     def mark_state(self, state: str) -> bool:
         """Record what a finished indexing run left (`state`, a digest of the articles' versions).
 
@@ -120,17 +147,21 @@ class ChromaStore:
         return True
 
     def _current(self) -> Any:
+        from chromadb.errors import NotFoundError
+
         try:
             return self._client.get_collection(self._col.name, embedding_function=None)
-        except Exception as exc:  # chromadb's NotFoundError: dropped by `index --rebuild` meanwhile
+        except NotFoundError as exc:  # dropped by `index --rebuild` meanwhile
             raise RagError(
                 f"The index in {self.where} has no collection {self._col.name!r} right now ({type(exc).__name__}).",
                 "It is probably being rebuilt; try again when `python -m rag index` has finished.",
             ) from exc
 
+    @_reachable
     def count(self) -> int:
         return int(self._col.count())
 
+    @_reachable
     def doc_hashes(self) -> dict[str, set[str]]:
         """doc id → the document versions present (more than one only after an interrupted run)."""
         out: dict[str, set[str]] = {}
@@ -138,6 +169,7 @@ class ChromaStore:
             out.setdefault(meta["doc"], set()).add(meta["doc_hash"])
         return out
 
+    @_reachable
     def add(self, chunks: Sequence[Chunk], vectors: np.ndarray, doc_hash: str) -> None:
         for i in range(0, len(chunks), _BATCH):
             part = chunks[i : i + _BATCH]
@@ -148,6 +180,7 @@ class ChromaStore:
                 metadatas=[_meta(c, doc_hash) for c in part],
             )
 
+    @_reachable
     def delete_doc(self, doc: str, keep_hash: str | None = None) -> None:
         """Delete a document's chunks, except those of version `keep_hash`."""
         where: dict[str, Any] = {"doc": doc}
@@ -155,6 +188,7 @@ class ChromaStore:
             where = {"$and": [{"doc": doc}, {"doc_hash": {"$ne": keep_hash}}]}
         self._col.delete(where=where)
 
+    @_reachable
     def query(self, vector: np.ndarray, n: int) -> list[tuple[Chunk, float]]:
         """Nearest chunks by cosine similarity (1 - cosine distance), best first.
 
@@ -171,11 +205,13 @@ class ChromaStore:
             log.debug("%d deleted chunks left out of a search", len(res["ids"][0]) - len(found))
         return found
 
+    @_reachable
     def all_vectors(self) -> tuple[list[str], np.ndarray]:
         """Every chunk id with its stored embedding (exact search in benchmarks, exports)."""
         res = self._get_all(include=["embeddings"])
         return res["ids"], np.asarray(res["embeddings"], dtype=np.float32).reshape(len(res["ids"]), -1)
 
+    @_reachable
     def all_chunks(self) -> list[Chunk]:
         res = self._get_all(include=["documents", "metadatas"])
         return [_chunk(i, d, m) for i, d, m in zip(res["ids"], res["documents"], res["metadatas"], strict=True)]
@@ -223,7 +259,7 @@ def _persistent_client(data_dir: Path, fresh: bool = False) -> Any:
         ) from exc
 
 
-def _http_client(url: str) -> Any:
+def _http_client(url: str, timeout: float) -> Any:
     chromadb, settings = _chroma()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -235,13 +271,32 @@ def _http_client(url: str) -> Any:
             ssl=parts.scheme == "https",
             settings=settings,
         )
+        _set_timeout(client, timeout)
         client.heartbeat()
         return client
     except Exception as exc:  # connection errors come in many types
-        raise RagError(
-            f"The Chroma server at {url} is not reachable: {type(exc).__name__}.",
-            "Start it (`chroma run --path DIR --port PORT`) or unset RAG_CHROMA_URL to use the embedded store.",
-        ) from exc
+        raise _unavailable(url, timeout, exc) from exc
+
+
+def _set_timeout(client: Any, timeout: float) -> None:
+    """chromadb's HTTP client waits forever (httpx timeout None): a stalled server would hang every request."""
+    import httpx
+
+    client._server._session.timeout = httpx.Timeout(timeout)
+
+
+def _unavailable(url: str, timeout: float, exc: Exception) -> StoreUnavailable:
+    import httpx
+
+    if isinstance(exc, httpx.TimeoutException):
+        reason = f"the Chroma server did not answer within {timeout:g} s"
+    else:
+        reason = f"the Chroma server cannot be reached ({type(exc).__name__}: {exc})"
+    return StoreUnavailable(
+        f"The index is not reachable: {reason} ({url}).",
+        "Check that `chroma run` is up (or unset RAG_CHROMA_URL); requests work again as soon as it answers.",
+        reason,
+    )
 
 
 def _meta(c: Chunk, doc_hash: str) -> dict[str, Any]:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
+
+CHROMA = shutil.which("chroma", path=str(Path(sys.executable).parent)) or "chroma"
 
 
 def free_port() -> int:
@@ -30,3 +34,14 @@ def wait_until_serving(
             return
         except OSError:
             time.sleep(0.3)
+
+
+def start_chroma(path: Path, port: int) -> subprocess.Popen:
+    """A real `chroma run` server on loopback, serving once this returns; the caller stops it."""
+    proc = subprocess.Popen(
+        [CHROMA, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_until_serving(proc, f"http://127.0.0.1:{port}/api/v2/heartbeat", "chroma run", timeout=60)
+    return proc

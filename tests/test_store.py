@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,25 +15,17 @@ from rag.errors import RagError
 from rag.pipeline import Assistant
 from rag.store import ChromaStore
 from rag.types import Chunk
-from tests.loopback import free_port, wait_until_serving
+from tests.loopback import free_port, start_chroma
 
 pytestmark = pytest.mark.slow
-CHROMA = shutil.which("chroma", path=str(Path(sys.executable).parent)) or "chroma"
 
 
 @pytest.fixture(scope="module")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Chroma server on a free loopback port, stopped after the module."""
     port = free_port()
-    path = tmp_path_factory.mktemp("chroma-server")
-    proc = subprocess.Popen(
-        [CHROMA, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_until_serving(proc, url + "/api/v2/heartbeat", "chroma run", timeout=60)
-    yield url
+    proc = start_chroma(tmp_path_factory.mktemp("chroma-server"), port)
+    yield f"http://127.0.0.1:{port}"
     proc.terminate()
     proc.wait(timeout=30)
 

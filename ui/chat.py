@@ -10,12 +10,12 @@ from typing import Any
 
 import gradio as gr
 
-from rag.errors import RagError
+from rag.errors import RagError, StoreUnavailable
 from rag.generate import Turn, available
 from rag.lang import detect
 from rag.pipeline import Assistant
 from rag.types import Answer, Hit
-from ui.render import answer_html, answer_message, sources_html
+from ui.render import TEXT, answer_html, answer_message, sources_html
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,11 @@ def respond(
                 yield msgs, gr.skip(), turns, ""
             else:
                 answer = ev.answer
+    except StoreUnavailable as exc:
+        log.warning("index unreachable: %s", exc.reason)
+        msgs[-1]["content"] = html.escape(TEXT[lang]["index_down"])
+        yield msgs, gr.skip(), turns, question
+        return
     except RagError as exc:
         msgs[-1]["content"] = html.escape(f"{exc.message} {exc.hint}".strip())
         yield msgs, gr.skip(), turns, question

@@ -17,6 +17,7 @@ TEXT = {
         "unsupported": "Ohne Beleg in den Quellen:",
         "no_sources": "Noch keine Quellen.",
         "link": "Artikel öffnen",
+        "index_down": "Der Index ist gerade nicht erreichbar. Bitte in ein paar Sekunden noch einmal versuchen.",
     },
     "en": {
         "sources": "Sources",
@@ -24,6 +25,7 @@ TEXT = {
         "unsupported": "Not supported by the sources:",
         "no_sources": "No sources yet.",
         "link": "open article",
+        "index_down": "The index cannot be reached right now. Please try again in a few seconds.",
     },
 }
 

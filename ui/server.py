@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +19,17 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 
-from rag.errors import RagError
+from rag.errors import RagError, StoreUnavailable
 from rag.generate import Turn, available
+from rag.lang import detect
 from rag.pipeline import Assistant
 from ui import chat
+from ui.render import TEXT
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 LOCAL = ["http://localhost:*", "http://127.0.0.1:*"]
+RETRY_AFTER = 5  # seconds; a restarted Chroma server answers within a few
 
 
 class HistoryTurn(BaseModel):
@@ -45,6 +50,23 @@ class SearchRequest(BaseModel):
 
 class Busy(Exception):
     """More requests are waiting than the queue allows."""
+
+
+class IndexDown(Exception):
+    """The store did not answer a request asked in `lang`."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+
+@contextmanager
+def index_down_for(question: str) -> Iterator[None]:
+    """Turn an unreachable store into `IndexDown`, answered in the question's language."""
+    try:
+        yield
+    except StoreUnavailable as exc:
+        log.warning("index unreachable: %s", exc.reason)
+        raise IndexDown(detect(question)) from exc
 
 
 class Gate:
@@ -100,20 +122,30 @@ def build_app(assistant: Assistant, status: str) -> FastAPI:
         msg = "Der Assistent ist ausgelastet, bitte gleich noch einmal versuchen. / Busy, please retry shortly."
         return JSONResponse({"error": msg, "hint": "retry"}, status_code=503, headers={"Retry-After": "2"})
 
+    @app.exception_handler(IndexDown)
+    async def index_down(request: Request, exc: IndexDown) -> JSONResponse:
+        body = {"error": TEXT[exc.lang]["index_down"], "hint": "retry"}
+        return JSONResponse(body, status_code=503, headers={"Retry-After": str(RETRY_AFTER)})
+
     @app.post("/api/ask", summary="Answer a question with citations")
     def ask(req: AskRequest) -> dict[str, Any]:
-        with gate:
+        with gate, index_down_for(req.question):
             history = [Turn(t.question, t.answer) for t in req.history]
             return assistant.answer(req.question, history, req.generator).to_json()
 
     @app.post("/api/search", summary="Best passages for a question")
     def search(req: SearchRequest) -> dict[str, Any]:
-        with gate:
+        with gate, index_down_for(req.question):
             return {"hits": [h.to_json() for h in assistant.search(req.question, k=req.k)]}
 
     @app.get("/api/health", summary="Liveness, index size and usable generators")
     def health() -> dict[str, Any]:
-        return {"status": "ok", "chunks": len(assistant.retriever.chunks), "generators": available(s)}
+        """Status "ok", or "degraded" with the reason while the index cannot be reached (the server lives on)."""
+        try:
+            chunks = len(assistant.retriever.chunks)
+        except StoreUnavailable as exc:
+            return {"status": "degraded", "reason": exc.reason, "generators": available(s)}
+        return {"status": "ok", "chunks": chunks, "generators": available(s)}
 
     @app.get("/widget.js", include_in_schema=False)
     def widget_js() -> FileResponse:
