@@ -10,11 +10,22 @@ from typing import Any
 from eval.runner import Result
 
 COLUMNS = ["MRR@10", "nDCG@10", "R@1", "R@3", "R@5", "R@10", "R@1000c", "R@2000c"]
+ANSWER_COLUMNS = [
+    "answerable_answered",
+    "answerable_refused",
+    "unanswerable_answered",
+    "unanswerable_refused",
+    "facts_named",
+    "fact_first",
+    "answer_chars",
+    "verbatim",
+]
 
 
 def to_json(results: Sequence[Result]) -> list[dict[str, Any]]:
     return [
         {
+            "set": r.set,
             "config": r.config.name,
             "settings": r.config.overrides,
             "overall": r.overall,
@@ -36,14 +47,51 @@ def table(rows: dict[str, dict[str, float]], first: str = "config") -> str:
     return "\n".join([head, sep, *body])
 
 
-def markdown(results: Sequence[Result], plots: Sequence[str] = ()) -> str:
-    parts = ["# Retrieval evaluation", "", "## Overall", "", table({r.config.name: r.overall for r in results})]
+def answer_table(rows: dict[str, dict[str, Any]]) -> str:
+    """Answer figures, one row per set/config/language: counts as integers, rates with 3 decimals."""
+    head = "| answers | " + " | ".join(ANSWER_COLUMNS) + " |"
+    sep = "|---" * (len(ANSWER_COLUMNS) + 1) + "|"
+    body = [f"| {name} | " + " | ".join(_cell(m[c]) for c in ANSWER_COLUMNS) + " |" for name, m in rows.items()]
+    return "\n".join([head, sep, *body])
+
+
+def _cell(value: Any) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def by_lang_rows(results: Sequence[Result]) -> dict[str, dict[str, float]]:
+    """Retrieval figures per set, config and language, the overall row first."""
+    rows: dict[str, dict[str, float]] = {}
     for r in results:
-        parts += ["", f"## {r.config.name}", "", f"Settings: `{json.dumps(r.config.overrides)}`", ""]
-        parts += ["By language:", "", table(r.by_lang, "lang"), "", "By question type:", "", table(r.by_type, "type")]
+        rows[f"{r.set} {r.config.name}"] = r.overall
+        rows |= {f"{r.set} {r.config.name} {lang}": m for lang, m in r.by_lang.items()}
+    return rows
+
+
+def answer_rows(results: Sequence[Result]) -> dict[str, dict[str, Any]]:
+    rows: dict[str, dict[str, Any]] = {}
+    for r in results:
         if r.answers:
-            parts += ["", "Answers:", "", "| figure | value |", "|---|---|"]
-            parts += [f"| {k} | {v:.3f} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in r.answers.items()]
+            rows[f"{r.set} {r.config.name}"] = r.answers
+            rows |= {f"{r.set} {r.config.name} {lang}": m for lang, m in r.answers["by_lang"].items()}
+    return rows
+
+
+def summary(results: Sequence[Result]) -> str:
+    """Every set and configuration side by side, per language; answer figures when measured."""
+    out = table(by_lang_rows(results))
+    answers = answer_rows(results)
+    return out + ("\n\n" + answer_table(answers) if answers else "")
+
+
+def markdown(results: Sequence[Result], plots: Sequence[str] = ()) -> str:
+    parts = ["# Evaluation", "", "## Retrieval, per set and language", "", table(by_lang_rows(results))]
+    answers = answer_rows(results)
+    if answers:
+        parts += ["", "## Answers", "", answer_table(answers)]
+    for r in results:
+        parts += ["", f"## {r.set}: {r.config.name}", "", f"Settings: `{json.dumps(r.config.overrides)}`", ""]
+        parts += ["By question type:", "", table(r.by_type, "type")]
     parts += [f"\n![{Path(p).stem}]({Path(p).name})" for p in plots]
     return "\n".join(parts) + "\n"
 
@@ -57,7 +105,7 @@ def plot(results: Sequence[Result], out: Path) -> list[str]:
 
     files = []
     fig, ax = plt.subplots(figsize=(max(6, len(results) * 0.9), 4))
-    names = [r.config.name for r in results]
+    names = [f"{r.set} {r.config.name}" for r in results]
     width = 0.27
     for i, metric in enumerate(["MRR@10", "R@5", "R@1000c"]):
         ax.bar(
@@ -77,8 +125,15 @@ def plot(results: Sequence[Result], out: Path) -> list[str]:
     if len({s for s, _ in sized}) > 1:
         fig, ax = plt.subplots(figsize=(6, 4))
         sized.sort(key=lambda t: t[0])
-        for metric in ["MRR@10", "R@5", "R@1000c"]:
-            ax.plot([s for s, _ in sized], [r.overall.get(metric, 0) for _, r in sized], marker="o", label=metric)
+        for qset in dict.fromkeys(r.set for _, r in sized):
+            points = [(s, r) for s, r in sized if r.set == qset]
+            for metric in ["MRR@10", "R@5"]:
+                ax.plot(
+                    [s for s, _ in points],
+                    [r.overall.get(metric, 0) for _, r in points],
+                    marker="o",
+                    label=f"{qset} {metric}",
+                )
         ax.set_xlabel("chunk size (characters)")
         ax.set_ylim(0, 1)
         ax.legend()

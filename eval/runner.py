@@ -6,11 +6,9 @@ Configurations that share chunking share one temporary index; the model loads on
 from __future__ import annotations
 
 import dataclasses
-import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from statistics import mean
 from typing import Any
 
@@ -18,7 +16,8 @@ import ir_measures
 from ir_measures import RR, R, nDCG
 
 from eval.metrics import Span, judged_ids, recall_in_budget
-from eval.questions_io import Question
+from eval.questions_io import Question, load_docs
+from eval.sets import QuestionSet, indexed
 from rag.config import Settings, convert
 from rag.embed import Embedder
 from rag.pipeline import Assistant
@@ -43,6 +42,7 @@ class Config:
 @dataclass
 class Result:
     config: Config
+    set: str
     overall: dict[str, float]
     by_lang: dict[str, dict[str, float]]
     by_type: dict[str, dict[str, float]]
@@ -77,29 +77,37 @@ PRESETS = {
 
 def evaluate(
     configs: Sequence[Config],
-    questions: Sequence[Question],
+    qset: QuestionSet,
     base: Settings,
     answers: bool = False,
     tick: Callable[[], None] = lambda: None,
+    embedder: Embedder | None = None,
 ) -> list[Result]:
-    """Score every config; `tick` is called once per question and config (for a progress bar)."""
+    """Score every config on one question set; `tick` is called once per question and config.
+
+    Configurations that share chunking share one temporary index of the set's articles.
+    """
+    questions = qset.load()
     groups: dict[tuple[int, int], list[Config]] = defaultdict(list)
     for c in configs:
         s = c.settings(base)
         groups[(s.chunk_size, s.chunk_overlap)].append(c)
-    embedder: Embedder | None = None
     results: dict[str, Result] = {}
     for group in groups.values():
-        with tempfile.TemporaryDirectory(prefix="rag-eval-") as tmp:
+        with indexed(qset, group[0].settings(base), embedder) as first:
+            embedder = first.embedder
             for c in group:
-                a = Assistant(dataclasses.replace(c.settings(base), data_dir=Path(tmp)), embedder=embedder)
-                a.index(progress=False)
-                embedder = a.embedder
-                results[c.name] = score_config(a, c, questions, answers, tick)
+                settings = dataclasses.replace(
+                    c.settings(base), data_dir=first.settings.data_dir, seeds_dir=qset.corpus
+                )
+                a = first if c is group[0] else Assistant(settings, embedder=embedder)
+                results[c.name] = score_config(a, c, qset, questions, answers, tick)
     return [results[c.name] for c in configs]
 
 
-def score_config(a: Assistant, c: Config, questions: Sequence[Question], answers: bool, tick: Callable) -> Result:
+def score_config(
+    a: Assistant, c: Config, qset: QuestionSet, questions: Sequence[Question], answers: bool, tick: Callable
+) -> Result:
     k = max(10, a.settings.top_k)
     runs: dict[str, list[Span]] = {}
     for q in questions:
@@ -113,11 +121,11 @@ def score_config(a: Assistant, c: Config, questions: Sequence[Question], answers
 
     by_lang = {lang: block([q for q in answerable if q.lang == lang]) for lang in sorted({q.lang for q in answerable})}
     by_type = {t: block([q for q in answerable if q.type == t]) for t in sorted({q.type for q in answerable})}
-    result = Result(c, block(answerable), by_lang, by_type)
+    result = Result(c, qset.name, block(answerable), by_lang, by_type)
     if answers:
         from eval.answers import answer_metrics
 
-        result.answers = answer_metrics(a, questions)
+        result.answers = answer_metrics(a, questions, load_docs(qset.corpus))
     return result
 
 

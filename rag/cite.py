@@ -67,10 +67,10 @@ def _support(claim: str, hit: Hit) -> tuple[float, int, int]:
     text = hit.chunk.text
     words = {w.lower() for w in _WORD.findall(claim)}
     best = (0.0, 0, len(text))  # no overlap at all: cite the whole passage
-    stripped = claim.strip()
-    if stripped and stripped in text:
-        i = text.index(stripped)
-        best = (1.0, i, i + len(stripped))
+    quoted = _verbatim(claim.strip(), text)
+    if quoted is not None:
+        i = text.index(quoted)
+        best = (1.0, i, i + len(quoted))
     elif words:
         for s, e in split(text):
             share = len(words & {w.lower() for w in _WORD.findall(text[s:e])}) / len(words)
@@ -78,6 +78,15 @@ def _support(claim: str, hit: Hit) -> tuple[float, int, int]:
                 best = (share, s, e)
     score, s, e = best
     return score, hit.chunk.start + s, hit.chunk.start + e
+
+
+def _verbatim(claim: str, text: str) -> str | None:
+    """The claim, or its part after a "DW, 2013-11-02: " label, when it is an exact span of `text`.
+
+    A quote of two sentences is then cited as the whole span it is, not as its best sentence.
+    """
+    tails = [claim] + [claim[m.end() :] for m in re.finditer(r": ", claim)]
+    return next((t for t in tails if t and t in text), None)
 
 
 def _citation(n: int, hit: Hit, start: int, end: int) -> Citation:

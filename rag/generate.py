@@ -1,7 +1,8 @@
 """The answer-generator role: a Protocol, a name → factory registry, and the refusal texts.
 
-A generator gets the question and the numbered sources (source n is `sources[n - 1]`) and streams
-text in which every claim ends with `[n]`. Checking those markers is `rag.cite`'s job, deciding
+A generator gets the question, the numbered sources (source n is `sources[n - 1]`) and the answer
+selection stage's ranking of their sentences (`rag.select`, best first), and streams text in which
+every claim ends with `[n]`. Checking those markers is `rag.cite`'s job, deciding
 whether to answer at all is the pipeline's (see `Assistant.answer_stream`).
 """
 
@@ -19,6 +20,7 @@ from rag.types import Hit
 if TYPE_CHECKING:
     from rag.config import Settings
     from rag.embed import Embedder
+    from rag.select import Candidate
 
 
 @dataclass(frozen=True)
@@ -30,11 +32,13 @@ class Turn:
 
 
 class Generator(Protocol):
-    """Streams an answer from numbered sources; `name` is its registry key."""
+    """Streams an answer from numbered sources and their ranked sentences; `name` is its registry key."""
 
     name: str
 
-    def generate(self, question: str, sources: Sequence[Hit], lang: str) -> Iterator[str]: ...
+    def generate(
+        self, question: str, sources: Sequence[Hit], lang: str, evidence: Sequence[Candidate] = ()
+    ) -> Iterator[str]: ...
 
 
 class GeneratorUnavailable(RagError):

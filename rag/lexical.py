@@ -97,6 +97,16 @@ class LexicalIndex:
         toks = self._stems(query)
         return sum(t in self._vocab or t in self._compounds for t in toks) / len(toks) if toks else 0.0
 
+    def unknown_words(self, text: str) -> list[str]:
+        """The text's content words (as written) that the corpus lacks, alone or as a compound's end.
+
+        A German question about "Verteidigungshaushalt" in a corpus without the word is unlikely
+        to be answerable; names and numbers are spelled alike in English questions too.
+        """
+        words = [w for w in _WORD.findall(text) if w.lower() not in _STOP]
+        stemmed = self._stemmer.stemWords([w.lower() for w in words]) if words else []
+        return [w for w, t in zip(words, stemmed, strict=True) if t not in self._vocab and t not in self._compounds]
+
     def search(self, query: str, n: int) -> list[tuple[int, float]]:
         toks = self.query_tokens(query)
         n = min(n, self.size)

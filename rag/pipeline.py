@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from rag import generate
+from rag import answerable, generate
 from rag.cite import check
 from rag.config import Settings
 from rag.conversation import standalone
@@ -17,6 +17,7 @@ from rag.generate import Generator, GeneratorUnavailable, Turn
 from rag.index import IndexReport, index_folder, writer_lock
 from rag.lang import detect
 from rag.retrieve import Retriever
+from rag.select import Candidate, Selector, load_weights
 from rag.store import ChromaStore
 from rag.types import Answer, Event, Hit
 
@@ -45,12 +46,21 @@ class Assistant:
         self._embedder = embedder
         self._retriever: Retriever | None = None
         self._generators: dict[str, Generator] = {}
+        self._selector: Selector | None = None
+        self._refuse = load_weights("refuse")
 
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
             self._embedder = create_embedder(self.settings)
         return self._embedder
+
+    @property
+    def selector(self) -> Selector:
+        """The answer selection stage, shared by every generator (it caches sentence vectors)."""
+        if self._selector is None:
+            self._selector = Selector(self.embedder)
+        return self._selector
 
     def store(self, create: bool = False, rebuild: bool = False) -> ChromaStore:
         s = self.settings
@@ -103,6 +113,15 @@ class Assistant:
         """The closest passage must be at least this similar to the question for an answer."""
         return self.settings.refuse_below_en if lang == "en" else self.settings.refuse_below
 
+    def answers(self, question: str, lang: str, support: float, evidence: Sequence[Candidate]) -> bool:
+        """Whether the evidence answers the question: the closest passage is similar enough
+        (`refuse_below`, a floor against far-off questions) and the refusal model, which reads
+        the question's unknown words and the best sentence's answer score, says so."""
+        if support < self.threshold(lang):
+            return False
+        unknown = self.retriever.lexical.unknown_words
+        return answerable.answers(question, lang, support, evidence, unknown, self._refuse)
+
     def answer(self, question: str, history: Sequence[Turn] = (), generator: str | None = None) -> Answer:
         """The whole answer at once (CLI, API, evaluation)."""
         for event in self.answer_stream(question, history, generator):
@@ -115,8 +134,8 @@ class Assistant:
     ) -> Iterator[Event]:
         """Sources as soon as retrieval is done, then text pieces, then the checked answer.
 
-        Refuses when the closest passage is less similar than `refuse_below` (calibrated on the
-        dev questions) or when the generator cites nothing; falls back to the extractive
+        Refuses when the evidence does not answer (`answers`) or when the generator cites
+        nothing; falls back to the extractive
         generator when an LLM is unreachable, and ends cleanly when one dies mid-answer.
         """
         q = check_question(question, self.settings.max_question_chars)
@@ -126,13 +145,14 @@ class Assistant:
         found = self.retriever.retrieve(query)
         hits = found.hits
         yield Event("sources", hits=tuple(hits))
-        if not hits or found.support < self.threshold(lang):
+        evidence = self.selector.rank(query, hits) if hits else []
+        if not hits or not self.answers(query, lang, found.support, evidence):
             yield Event("done", answer=_refusal(lang, hits, gen.name))
             return
         pieces: list[str] = []
         used, notice = gen.name, ""
         try:
-            for piece in gen.generate(query, hits, lang):
+            for piece in gen.generate(query, hits, lang, evidence):
                 pieces.append(piece)
                 yield Event("delta", text=piece)
         except GeneratorUnavailable as exc:
@@ -142,7 +162,7 @@ class Assistant:
             else:
                 notice = generate.FALLBACK[lang].format(error=exc.message)
                 used = "extractive"
-                for piece in self.generator("extractive").generate(query, hits, lang):
+                for piece in self.generator("extractive").generate(query, hits, lang, evidence):
                     pieces.append(piece)
                     yield Event("delta", text=piece)
         checked = check("".join(pieces), hits)
