@@ -65,6 +65,19 @@ def test_bad_questions_are_400_with_a_message(server: str, question: str, messag
     assert status == 400 and message in body["error"] and body["hint"]
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"question": float("nan")},
+        {"question": "Manöver", "k": float("nan")},
+        {"question": "Manöver", "k": float("inf")},
+    ],
+)
+def test_nan_and_infinity_are_400_with_a_message(server: str, body: dict[str, Any]) -> None:
+    status, answer, _ = call(server + "/api/search", body)  # json.dumps writes NaN / Infinity
+    assert status == 400 and "not valid" in answer["error"] and answer["hint"]
+
+
 def test_cors_and_frame_ancestors_follow_the_allowed_origins(server: str) -> None:
     _, _, ok = call(server + "/api/health", headers={"Origin": ALLOWED})
     _, _, other = call(server + "/api/health", headers={"Origin": "http://127.0.0.1:6001"})

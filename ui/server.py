@@ -15,6 +15,7 @@ from typing import Any
 
 import gradio as gr
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
@@ -86,6 +87,14 @@ class Gate:
         self._slots.release()
 
 
+def invalid(exc: RequestValidationError) -> str:
+    """What is wrong with a request, without echoing its values: NaN or Infinity cannot be sent back as JSON."""
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'body'}: {e.get('msg', 'invalid')}" for e in exc.errors()
+    )
+    return f"The request is not valid: {problems}."
+
+
 def origins(configured: str) -> list[str]:
     """Allowed embedding origins: the configured list, else localhost on any port."""
     return [o.strip().rstrip("/") for o in configured.split(",") if o.strip()] or LOCAL
@@ -116,6 +125,10 @@ def build_app(assistant: Assistant, status: str) -> FastAPI:
     @app.exception_handler(RagError)
     async def rag_error(request: Request, exc: RagError) -> JSONResponse:
         return JSONResponse({"error": exc.message, "hint": exc.hint}, status_code=400)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"error": invalid(exc), "hint": "See /docs for the request format."}, status_code=400)
 
     @app.exception_handler(Busy)
     async def busy(request: Request, exc: Busy) -> JSONResponse:
