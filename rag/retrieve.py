@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from rag.config import Settings
 from rag.embed import Embedder
+from rag.errors import RagError
 from rag.lexical import LexicalIndex
 from rag.store import ChromaStore
 from rag.types import Chunk, Hit
@@ -94,7 +95,9 @@ class Retriever:
 
     def retrieve(self, question: str, k: int | None = None, method: str | None = None) -> Retrieval:
         """Ranked hits plus the evidence strength the refusal decision needs."""
-        k = k or self.settings.top_k
+        k = self.settings.top_k if k is None else k
+        if k < 1:  # a negative k would slice hits off the end: -5 returned all but five
+            raise RagError(f"{k} passages were asked for; at least 1 is needed.", "Ask for 1 or more, e.g. -k 10.")
         method = method or self.settings.retrieval
         if method not in METHODS:
             raise ValueError(f"unknown retrieval method {method!r}; choose one of {METHODS}")

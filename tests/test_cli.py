@@ -66,6 +66,8 @@ def test_search_questions_file(assistant, settings: Settings, tmp_path: Path) ->
         (["search", "  "], "empty"),
         (["search"], "No question"),
         (["search", "--questions", "/nonexistent.jsonl"], "Cannot read"),
+        (["search", "Manöver", "-k", "0"], "at least 1"),
+        (["search", "Manöver", "-k", "-5"], "at least 1"),
     ],
 )
 def test_errors_exit_2_without_traceback(assistant, settings: Settings, args: list[str], message: str) -> None:
