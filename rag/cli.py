@@ -91,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(args)
     except RagError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {terminal.safe(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -154,9 +154,9 @@ def _print_report(report: Any, as_json: bool) -> int:
             f"{report.chunks} chunks in the index"
         )
         for path, why in report.failed.items():
-            print(f"skipped {path}: {why}", file=sys.stderr)
+            print(terminal.safe(f"skipped {path}: {why}"), file=sys.stderr)
         for dup, original in report.duplicates.items():
-            print(f"skipped {dup}: same text as {original}", file=sys.stderr)
+            print(terminal.safe(f"skipped {dup}: same text as {original}"), file=sys.stderr)
     return 2 if report.failed else 0
 
 

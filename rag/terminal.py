@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -14,21 +15,30 @@ from rag.types import Answer, Hit
 if TYPE_CHECKING:
     from rag.pipeline import Assistant
 
+# Control characters (ESC starts terminal escape sequences: clear screen, set title, fake links)
+# and bidi overrides that article text could carry; never printed to a terminal.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe(text: str) -> str:
+    """Text as it may reach a terminal: tabs and newlines kept, other control characters dropped."""
+    return _UNSAFE.sub("", text)
+
 
 def show_hits(hits: Sequence[Hit]) -> None:
     for n, h in enumerate(hits, 1):
         j = h.to_json()
         print(
-            f"[{n}] {j['title'] or j['doc']} ({j['date'] or 'undated'}) {j['doc']}:{j['start']}-{j['end']}"
-            f"  score {j['score']:.4f}"
+            safe(f"[{n}] {j['title'] or j['doc']} ({j['date'] or 'undated'}) {j['doc']}:{j['start']}-{j['end']}")
+            + f"  score {j['score']:.4f}"
         )
-        print("    " + h.chunk.text.replace("\n", " ")[:300])
+        print("    " + safe(h.chunk.text.replace("\n", " "))[:300])
 
 
 def show_sources(answer: Answer) -> None:
     """The numbered citations under an answer, or the maybe-related passages of a refusal."""
     if answer.notice:
-        print(f"\n({answer.notice})")
+        print(f"\n({safe(answer.notice)})")
     if answer.refused:
         if answer.related:
             print("\n" + RELATED[detect(answer.text)])
@@ -37,10 +47,10 @@ def show_sources(answer: Answer) -> None:
     print()
     for c in answer.citations:
         where = ", ".join(x for x in (c.outlet, c.date) if x)
-        print(f"[{c.n}] {c.title or c.doc}{f' ({where})' if where else ''} {c.url}".rstrip())
-        print(f"    „{c.quote}“")
+        print(safe(f"[{c.n}] {c.title or c.doc}{f' ({where})' if where else ''} {c.url}".rstrip()))
+        print(f"    „{safe(c.quote)}“")
     for claim in answer.unsupported:
-        print(f"  ! ohne Beleg / unsupported: {claim[:120]}")
+        print(f"  ! ohne Beleg / unsupported: {safe(claim)[:120]}")
 
 
 def stream_answer(assistant: Assistant, question: str, history: Sequence[Turn], generator: str | None) -> Answer:
@@ -48,12 +58,12 @@ def stream_answer(assistant: Assistant, question: str, history: Sequence[Turn], 
     answer = None
     for event in assistant.answer_stream(question, history, generator):
         if event.kind == "delta":
-            print(event.text, end="", flush=True)
+            print(safe(event.text), end="", flush=True)
         elif event.answer is not None:
             answer = event.answer
     assert answer is not None
     if answer.refused:
-        print(answer.text, end="")
+        print(safe(answer.text), end="")
     print()
     show_sources(answer)
     return answer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from rag.config import Settings
+from rag.pipeline import Assistant
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,3 +94,21 @@ def test_index_reports_unreadable_file(settings: Settings, tmp_path: Path) -> No
     out = rag("index", "--seeds", str(seeds), settings=settings, RAG_DATA_DIR=str(tmp_path / "d"))
     assert out.returncode == 2 and "bad.txt" in out.stderr and "UTF-8" in out.stderr
     assert "1 added" in out.stdout
+
+
+def test_terminal_gets_no_escape_sequences_from_articles(settings: Settings, embedder, tmp_path: Path) -> None:
+    """An article carrying "clear screen", "set window title" and a bell: printed without them."""
+    seeds = tmp_path / "s"
+    seeds.mkdir()
+    (seeds / "esc.txt").write_text(
+        "Marinemanöver im Pazifik\n\nJapan und Russland vereinbarten \x1b[2J\x1b]0;gehackt\x07gemeinsame "
+        "Marinemanöver gegen Piraterie und Terrorismus, berichteten mehrere Agenturen am Samstag aus Tokio.\n",
+        encoding="utf-8",
+    )
+    data = tmp_path / "d"
+    Assistant(dataclasses.replace(settings, data_dir=data, seeds_dir=seeds), embedder=embedder).index(progress=False)
+    for args in (["search", "Marinemanöver Piraterie", "-k", "1"], ["ask", "Was vereinbarten Japan und Russland?"]):
+        out = rag(*args, settings=settings, RAG_DATA_DIR=str(data))
+        assert out.returncode == 0, out.stderr
+        assert "Marinemanöver" in out.stdout and "gehackt" in out.stdout
+        assert not {"\x1b", "\x07"} & set(out.stdout), out.stdout
