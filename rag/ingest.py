@@ -91,9 +91,13 @@ def discover(folder: Path, problems: dict[str, str] | None = None) -> list[Path]
         log.warning("%s", problems[str(where)])
 
     found: list[Path] = []
-    for root, _dirs, names in os.walk(folder, onerror=unreadable):
+    for root, dirs, names in os.walk(folder, onerror=unreadable):
+        for d in dirs:
+            if (Path(root) / d).is_symlink():
+                log.warning("not followed: %s is a link to a folder", Path(root) / d)
         found.extend(Path(root) / n for n in names if Path(n).suffix.lower() in SUFFIXES)
-    return sorted(p for p in found if p.is_file())
+    # A dangling or looping link stays in the list: reading it reports it, and its article keeps its chunks.
+    return sorted(p for p in found if p.is_file() or p.is_symlink())
 
 
 def read_text(path: Path) -> str:
@@ -101,7 +105,8 @@ def read_text(path: Path) -> str:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise RagError(f"{path} cannot be read: {exc.strerror}.", "Check the file's permissions.") from exc
+        hint = "Check where the link points." if path.is_symlink() else "Check the file's permissions."
+        raise RagError(f"{path} cannot be read: {exc.strerror}.", hint) from exc
     if len(raw) > MAX_FILE_BYTES:
         raise RagError(
             f"{path} is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}.",

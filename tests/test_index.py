@@ -148,6 +148,21 @@ def run_index(env: dict[str, str], prefix: list[str] | None = None) -> subproces
     )
 
 
+def test_broken_links_are_reported_and_keep_their_chunks(private: Assistant) -> None:
+    seeds = private.settings.seeds_dir
+    private.index(progress=False)
+    (seeds / "004_moved.txt").symlink_to(seeds / "nowhere.txt")  # dangling
+    (seeds / "loop.txt").symlink_to(seeds / "loop.txt")  # a loop
+    article = next(seeds.glob("003_*.txt"))
+    article.rename(seeds / "elsewhere.bin")
+    article.symlink_to(seeds / "gone.txt")  # an indexed article whose link broke
+    report = private.index(progress=False)
+    assert "No such file" in report.failed[str(seeds / "004_moved.txt")]
+    assert "symbolic links" in report.failed[str(seeds / "loop.txt")]
+    assert str(article) in report.failed and report.removed == []
+    assert article.stem in {c.doc_id for c in private.store().all_chunks()}
+
+
 def test_other_model_is_refused(private: Assistant, settings: Settings) -> None:
     private.index(progress=False)
     other = dataclasses.replace(private.settings, embed_model="/models/some-other-model")
