@@ -12,6 +12,9 @@ import hashlib
 import json
 import logging
 import os
+import socket
+import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +33,10 @@ from rag.types import Chunk, Document
 log = logging.getLogger(__name__)
 # Documents are embedded together until they fill this many batches of `batch_size` chunks.
 GROUP_BATCHES = 8
+# An indexing run renews its lease on the collection after every group; a killed run's lease
+# blocks runs from other machines for at most this long.
+LEASE_SECONDS = 300.0
+LEASE_SETTLE = 0.3  # seconds between writing the lease and reading it back
 
 
 @dataclass
@@ -79,8 +86,22 @@ def index_folder(
 ) -> IndexReport:
     """Bring the store in line with the article files in `folder`.
 
-    `embedder` is a factory: a run with nothing to embed never loads the model.
+    `embedder` is a factory: a run with nothing to embed never loads the model. The run holds the
+    collection's lease, so two runs never write to one Chroma server's collection at once.
     """
+    with collection_lease(store) as renew:
+        return _bring_in_line(folder, store, embedder, settings, progress, on_doc, renew)
+
+
+def _bring_in_line(
+    folder: Path,
+    store: ChromaStore,
+    embedder: Callable[[], Embedder],
+    settings: Settings,
+    progress: bool,
+    on_doc: Callable[[str], None] | None,
+    renew: Callable[[], None],
+) -> IndexReport:
     report = IndexReport()
     unlisted: dict[str, str] = {}
     files = discover(folder, unlisted)
@@ -124,6 +145,7 @@ def index_folder(
             bar.update(1)
             if on_doc:
                 on_doc(doc.doc_id)
+        renew()
     bar.close()
     _remove_vanished(store, report, set(present) - set(docs), complete=not unlisted)
     changed = report.added or report.updated or report.removed
@@ -151,6 +173,54 @@ def _remove_vanished(store: ChromaStore, report: IndexReport, missing: set[str],
     for doc_id in sorted(missing - failed_ids):
         store.delete_doc(doc_id)
         report.removed.append(doc_id)
+
+
+@contextmanager
+def collection_lease(store: ChromaStore) -> Iterator[Callable[[], None]]:
+    """Hold the collection's indexing lease during a run; yields the function that renews it.
+
+    The data folder's lock cannot see runs from other folders or machines against one Chroma
+    server, so the lease lives in the collection's metadata: who holds it and until when. Chroma
+    has no compare-and-swap, so the record is read back after a pause: of two runs starting at
+    the same moment, the one whose write was overwritten stops. A killed run's lease is taken
+    over at once on its own machine, elsewhere after `LEASE_SECONDS`.
+    """
+    owner, who = uuid.uuid4().hex, f"pid {os.getpid()} on {socket.gethostname()}"
+
+    def take() -> None:
+        marks = store.marks()
+        until = float(marks.get("writer_until", 0))
+        holder, holder_who = marks.get("writer", ""), str(marks.get("writer_who", ""))
+        if holder and holder != owner and until > time.time() and not _dead(holder_who):
+            raise RagError(
+                f"Another indexing run ({holder_who}) is writing to the index in {store.where}.",
+                f"Wait for it to finish (its lease ends at {time.strftime('%H:%M:%S', time.localtime(until))} "
+                "unless it is renewed), then run the command again.",
+            )
+        store.set_marks(writer=owner, writer_who=who, writer_until=time.time() + LEASE_SECONDS)
+
+    take()
+    time.sleep(LEASE_SETTLE)
+    take()  # fails if another run overwrote the record meanwhile
+    try:
+        yield take
+    finally:
+        if store.marks().get("writer") == owner:
+            store.set_marks(writer="", writer_who="", writer_until=0.0)
+
+
+def _dead(who: str) -> bool:
+    """Whether a lease holder ("pid N on HOST") is a process of this machine that no longer runs."""
+    pid, _, host = who.removeprefix("pid ").partition(" on ")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, under another user
+        return False
+    return False
 
 
 @contextmanager

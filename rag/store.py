@@ -146,6 +146,17 @@ class ChromaStore:
         col.modify(metadata=meta)
         return True
 
+    @_reachable
+    def marks(self) -> dict[str, Any]:
+        """The collection's metadata as stored right now (generation, indexing lease)."""
+        return dict(self._current().metadata or {})
+
+    @_reachable
+    def set_marks(self, **values: str | float) -> None:
+        """Change some of the collection's metadata, keeping the rest (Chroma replaces all of it)."""
+        col = self._current()
+        col.modify(metadata={**(col.metadata or {}), **values})
+
     def _current(self) -> Any:
         from chromadb.errors import NotFoundError
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,11 +14,15 @@ import numpy as np
 import pytest
 
 from rag.config import Settings
+from rag.embed import model_id
 from rag.errors import RagError
+from rag.index import collection_lease
 from rag.pipeline import Assistant
 from rag.store import ChromaStore
 from rag.types import Chunk
+from tests.conftest import ROOT
 from tests.loopback import free_port, start_chroma
+from tests.test_crash import many_seeds
 
 pytestmark = pytest.mark.slow
 
@@ -83,3 +90,40 @@ def test_server_results_equal_embedded(assistant: Assistant, chroma_server: str)
 def test_server_down_is_a_clear_error(settings: Settings) -> None:
     with pytest.raises(RagError, match="not reachable"):
         ChromaStore(settings.data_dir, "x", "m", url=f"http://127.0.0.1:{free_port()}")
+
+
+def test_one_indexing_run_per_collection(backend: dict) -> None:
+    """A second run on the same collection is refused while the first holds its lease."""
+    first, second = make_store(backend), make_store(backend)
+    with collection_lease(first), pytest.raises(RagError, match="Another indexing run"), collection_lease(second):
+        pass
+    assert first.marks()["writer"] == ""  # released
+    with collection_lease(second):
+        assert second.marks()["writer"]
+
+
+def test_two_indexers_with_their_own_data_folders_on_one_chroma_server(
+    chroma_server: str, settings: Settings, tmp_path: Path
+) -> None:
+    """Real `rag index` processes: the data folders' locks differ, the collection's lease does not."""
+    ChromaStore(tmp_path, "two-writers", model_id(settings), create=True, url=chroma_server)
+    env = {
+        **os.environ,
+        "RAG_CHROMA_URL": chroma_server,
+        "RAG_COLLECTION": "two-writers",
+        "RAG_SEEDS_DIR": str(many_seeds(tmp_path / "seeds")),
+        "RAG_CACHE_DIR": str(settings.cache_dir),
+    }
+    cmd = [sys.executable, "-m", "rag", "index"]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    first = subprocess.Popen(cmd, cwd=ROOT, env={**env, "RAG_DATA_DIR": str(tmp_path / "one")}, **quiet)
+    watch = ChromaStore(tmp_path, "two-writers", model_id(settings), create=False, url=chroma_server)
+    deadline = time.monotonic() + 60
+    while not watch.marks().get("writer") and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    second = subprocess.run(
+        cmd, cwd=ROOT, env={**env, "RAG_DATA_DIR": str(tmp_path / "two")}, capture_output=True, text=True
+    )
+    assert first.wait(timeout=600) == 0
+    assert second.returncode == 2 and "Another indexing run" in second.stderr, second.stderr
+    assert subprocess.run(cmd, cwd=ROOT, env={**env, "RAG_DATA_DIR": str(tmp_path / "two")}, **quiet).returncode == 0
