@@ -1,8 +1,9 @@
-"""A running `rag-chat` follows `rag index` runs of another process on the same data folder.
+"""A running `rag-chat` follows `rag index` runs of another process on the same index.
 
 Ten clients ask without pause while a real `python -m rag index` process changes every article,
 removes one and adds one: no request may fail, and the first request after the run ends must
-already be answered from the new index.
+already be answered from the new index. Over the embedded store (one data folder) and a real
+`chroma run` server.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,7 @@ import pytest
 from rag.config import Settings
 from rag.pipeline import Assistant
 from tests.conftest import ROOT, SEEDS
+from tests.loopback import free_port, start_chroma
 from tests.test_api import call
 from tests.test_crash import amend
 from tests.ui_server import ARTIFACTS, ui_server
@@ -106,19 +109,36 @@ def first_search(url: str) -> tuple[int, dict]:
     return status, body
 
 
-def test_server_follows_a_live_reindex(settings: Settings, embedder, tmp_path: Path) -> None:
+@pytest.fixture(params=["embedded", "server"])
+def chroma_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """ "" for the embedded store in the data folder, else the URL of a real `chroma run` server."""
+    if request.param == "embedded":
+        yield ""
+        return
+    port = free_port()
+    proc = start_chroma(tmp_path / "chroma", port)
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def test_server_follows_a_live_reindex(settings: Settings, embedder, tmp_path: Path, chroma_url: str) -> None:
     seeds, data = tmp_path / "seeds", tmp_path / "data"
     shutil.copytree(SEEDS, seeds)
-    Assistant(dataclasses.replace(settings, data_dir=data, seeds_dir=seeds), embedder=embedder).index(progress=False)
+    local = dataclasses.replace(settings, data_dir=data, seeds_dir=seeds, chroma_url=chroma_url)
+    Assistant(local, embedder=embedder).index(progress=False)
     gone = change_seeds(seeds)
     env = {
         **os.environ,
         "RAG_DATA_DIR": str(data),
         "RAG_SEEDS_DIR": str(seeds),
         "RAG_CACHE_DIR": str(settings.cache_dir),
+        "RAG_CHROMA_URL": chroma_url,
     }
     with (
-        ui_server(data, tmp_path / "server.log", RAG_CACHE_DIR=str(settings.cache_dir)) as url,
+        ui_server(
+            data, tmp_path / "server.log", RAG_CACHE_DIR=str(settings.cache_dir), RAG_CHROMA_URL=chroma_url
+        ) as url,
         Clients(url, CLIENTS) as clients,
     ):
         time.sleep(3)
@@ -134,6 +154,7 @@ def test_server_follows_a_live_reindex(settings: Settings, embedder, tmp_path: P
     report = json.loads(proc.stdout)
     during = sum(started <= t <= finished for t in clients.done)
     figures = {
+        "store": "chroma run" if chroma_url else "embedded",
         "clients": CLIENTS,
         "index_seconds": round(finished - started, 1),
         "index_report": {k: len(v) for k, v in report.items() if isinstance(v, list)},
@@ -147,7 +168,8 @@ def test_server_follows_a_live_reindex(settings: Settings, embedder, tmp_path: P
     }
     log.info("live re-index: %s", json.dumps(figures))
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / "live_reindex.json").write_text(json.dumps(figures, indent=2), encoding="utf-8")
+    name = f"live_reindex_{'server' if chroma_url else 'embedded'}.json"
+    (ARTIFACTS / name).write_text(json.dumps(figures, indent=2), encoding="utf-8")
     assert clients.failed == [], figures
     assert during > 0, figures  # the clients really asked while the index changed
     assert status == 200 and body["hits"][0]["doc"] == "999_zwergflusspferd", figures
