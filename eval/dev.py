@@ -17,8 +17,8 @@ from statistics import mean
 from eval.metrics import Span, recall_at, recall_in_budget, reciprocal_rank
 from eval.questions_io import Question, load_docs, load_questions
 from rag.config import Settings
+from rag.fusion import fuse
 from rag.pipeline import Assistant
-from rag.retrieve import fuse
 from rag.types import Hit
 
 DEV = Path(__file__).parent / "questions" / "dev.jsonl"

@@ -69,8 +69,20 @@ PRESETS = {
     "default": Config("default"),
     "dense": Config("dense", {"retrieval": "dense"}),
     "lexical": Config("lexical", {"retrieval": "lexical"}),
+    # The default before issue 13: rank fusion, BM25 scaled by known words only (English too).
+    "rrf-coverage": Config(
+        "rrf-coverage",
+        {"retrieval": "hybrid", "fusion": "rrf", "dense_weight": 0.6, "rrf_k": 20, "adaptive": "coverage"},
+    ),
+    # Rank fusion with the language-aware weight of the default.
+    "rrf-language": Config(
+        "rrf-language",
+        {"retrieval": "hybrid", "fusion": "rrf", "dense_weight": 0.6, "rrf_k": 20, "adaptive": "language"},
+    ),
+    # The default's boost fusion, but BM25 counts for English questions too (by known words).
+    "boost-coverage": Config("boost-coverage", {"retrieval": "hybrid", "fusion": "boost", "adaptive": "coverage"}),
     "rrf-equal": Config(
-        "rrf-equal", {"retrieval": "hybrid", "fusion": "rrf", "dense_weight": 0.5, "rrf_k": 60, "adaptive": False}
+        "rrf-equal", {"retrieval": "hybrid", "fusion": "rrf", "dense_weight": 0.5, "rrf_k": 60, "adaptive": "off"}
     ),
 }
 

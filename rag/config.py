@@ -40,11 +40,16 @@ class Settings:
     chunk_overlap: int = 100
     top_k: int = 10
     retrieval: str = "hybrid"  # hybrid | dense | lexical
-    # Weight of the dense ranking in the fusion; the lexical ranking gets 1 - dense_weight.
+    # boost (dense cosine + lexical_boost × BM25 / best BM25), rrf or score; see rag.fusion.
+    fusion: str = "boost"
+    # BM25's bonus in the boost fusion, fitted with cross-validation by article on both question
+    # sets (python -m eval.fit_fusion); see README "Retrieval quality".
+    lexical_boost: float = 0.02
+    # Weight of the dense ranking in the rrf and score fusions; the lexical ranking gets 1 - dense_weight.
     dense_weight: float = 0.6
-    fusion: str = "rrf"  # rrf | score
-    # Scale BM25's weight by the share of question words found in the corpus (English questions).
-    adaptive: bool = True
+    # BM25's weight per question: language (none for English questions, scaled by the share of the
+    # question's words the corpus knows for German ones), coverage (scaled only; before issue 13) or off.
+    adaptive: str = "language"
     rrf_k: int = 20
     candidates: int = 50
     batch_size: int = 32

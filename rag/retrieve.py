@@ -1,16 +1,15 @@
 """Hybrid retrieval: dense (Chroma) and lexical (BM25) candidate lists, fused into one ranking.
 
-Fusion is weighted reciprocal-rank fusion by default; the dense weight was tuned on the dev
-questions (equal weights lose to dense alone there, because BM25 cannot match English questions).
+How the two lists are combined, and how much BM25 counts for a question, is `rag.fusion`'s job.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rag import fusion
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import RagError
@@ -111,12 +110,11 @@ class Retriever:
             return Retrieval(dense[:k], support)
         if method == "lexical":
             return Retrieval(lexical[:k], support)
-        return Retrieval(fuse(dense, lexical, self.settings, self.lexical_weight(question, view))[:k], support)
+        return Retrieval(fusion.fuse(dense, lexical, self.settings, self.lexical_weight(question, view))[:k], support)
 
     def lexical_weight(self, question: str, view: View | None = None) -> float:
-        """BM25's share of the fusion, scaled down when the question's words are not in the corpus."""
-        w = 1.0 - self.settings.dense_weight
-        return w * (view or self._view).lexical.coverage(question) if self.settings.adaptive else w
+        """BM25's weight in the fusion for this question (see `rag.fusion.lexical_weight`)."""
+        return fusion.lexical_weight(question, (view or self._view).lexical, self.settings)
 
     def dense(self, question: str, n: int, view: View | None = None) -> list[Hit]:
         vec = self.embedder.embed_queries([question])[0]
@@ -125,28 +123,3 @@ class Retriever:
     def lexical_hits(self, question: str, n: int, view: View | None = None) -> list[Hit]:
         view = view or self._view
         return [Hit(view.chunks[i], s) for i, s in view.lexical.search(question, n)]
-
-
-def fuse(
-    dense: Sequence[Hit], lexical: Sequence[Hit], settings: Settings, lexical_weight: float | None = None
-) -> list[Hit]:
-    """Combine two rankings of the same chunks; `settings.fusion` picks rank- or score-based."""
-    w_lex = 1.0 - settings.dense_weight if lexical_weight is None else lexical_weight
-    scores: dict[str, float] = {}
-    chunks: dict[str, Chunk] = {}
-    for weight, hits in ((settings.dense_weight, dense), (w_lex, lexical)):
-        for rank, value in enumerate(_contributions(hits, settings)):
-            cid = hits[rank].chunk.chunk_id
-            chunks[cid] = hits[rank].chunk
-            scores[cid] = scores.get(cid, 0.0) + weight * value
-    order = sorted(scores, key=lambda cid: (-scores[cid], cid))
-    return [Hit(chunks[cid], scores[cid]) for cid in order]
-
-
-def _contributions(hits: Sequence[Hit], settings: Settings) -> list[float]:
-    if settings.fusion == "score":  # min-max normalised scores
-        if not hits:
-            return []
-        hi, lo = hits[0].score, hits[-1].score
-        return [(h.score - lo) / (hi - lo) if hi > lo else 1.0 for h in hits]
-    return [1.0 / (settings.rrf_k + rank + 1) for rank in range(len(hits))]
