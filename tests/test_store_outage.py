@@ -1,19 +1,21 @@
 """A running `rag-chat` on a real `chroma run` server that stalls (SIGSTOP), dies (SIGKILL) and comes back.
 
 While the index cannot be reached the API answers 503 with a message in the question's language
-and Retry-After, within the store timeout; health says "degraded" with the reason; once Chroma
-answers again, so does the assistant, without a restart.
+and Retry-After, within the store timeout; the chat says the same; health says "degraded" with
+the reason; once Chroma answers again, so does the assistant, without a restart.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import signal
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from gradio_client import Client
 
 from rag.config import Settings
 from rag.pipeline import Assistant
@@ -42,6 +44,8 @@ def assert_index_down(base: str) -> None:
     assert status == 503 and "cannot be reached" in body["error"] and headers["Retry-After"], body
     status, body, _, _ = timed(base + "/api/health")
     assert body["status"] == "degraded" and "Chroma server" in body["reason"], body
+    chat = Client(base + "/", verbose=False).predict(DE["question"], [], [], "extractive", api_name="/ask")
+    assert "nicht erreichbar" in json.dumps(chat, ensure_ascii=False) and "Errno" not in json.dumps(chat)
 
 
 def assert_serving(base: str) -> None:
