@@ -74,8 +74,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     embedder = None
     for size in sizes:
         with tempfile.TemporaryDirectory() as tmp:
-            s = dataclasses.replace(
-                base, data_dir=Path(tmp), chunk_size=size, chunk_overlap=min(base.chunk_overlap, size // 4)
+            s = dataclasses.replace(  # never the user's Chroma server: indexing would remove their articles
+                base,
+                data_dir=Path(tmp),
+                chroma_url="",
+                chunk_size=size,
+                chunk_overlap=min(base.chunk_overlap, size // 4),
             )
             a = Assistant(s, embedder=embedder)
             a.index(progress=False)

@@ -19,6 +19,7 @@ from rag.config import Settings
 from rag.pipeline import Assistant
 
 from .conftest import ROOT, SEEDS
+from .loopback import free_port, start_chroma
 
 pytestmark = pytest.mark.slow
 
@@ -91,3 +92,35 @@ def test_calibrate_leaves_the_users_index_alone(settings: Settings, embedder, tm
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert json.loads(proc.stdout)
     assert snapshot(data) == before
+
+
+@pytest.mark.parametrize("command", ["eval.calibrate", "eval.dev"])
+def test_eval_commands_leave_a_chroma_server_alone(settings: Settings, embedder, tmp_path: Path, command: str) -> None:
+    """With RAG_CHROMA_URL set, evaluation still indexes into a temporary folder, not the server."""
+    port = free_port()
+    chroma = start_chroma(tmp_path / "chroma", port)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        articles = tmp_path / "my-articles"
+        articles.mkdir()
+        shutil.copy(next(SEEDS.glob("003_*.txt")), articles / "mein_artikel.txt")
+        user = Assistant(dataclasses.replace(settings, chroma_url=url, seeds_dir=articles), embedder=embedder)
+        user.index(progress=False)
+        before = user.store().doc_hashes()
+        questions = tmp_path / "q.jsonl"
+        lines = (ROOT / "eval/questions/dev.jsonl").read_text(encoding="utf-8").splitlines()
+        questions.write_text("\n".join(lines[:4]) + "\n", encoding="utf-8")
+        env = {**os.environ, "RAG_CHROMA_URL": url, "RAG_CACHE_DIR": str(settings.cache_dir)}
+        proc = subprocess.run(
+            [sys.executable, "-m", command, "--questions", str(questions)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert user.store().doc_hashes() == before == {"mein_artikel": before["mein_artikel"]}
+    finally:
+        chroma.kill()
+        chroma.wait()
