@@ -45,8 +45,10 @@ def sweep_configs() -> list[Config]:
             out.append(Config(f"rrf-k{k}-w{w}", {"fusion": "rrf", "rrf_k": k, "dense_weight": w}))
     out += [Config(f"score-w{w}", {"fusion": "score", "dense_weight": w}) for w in (0.5, 0.6, 0.7, 0.8, 0.9)]
     # The default boost fusion: BM25's bonus, and its language-aware weight against the alternatives.
-    out += [Config(f"boost-{b}", {"fusion": "boost", "lexical_boost": b}) for b in (0.01, 0.02, 0.04, 0.08)]
-    out += [Config(f"boost-{m}", {"fusion": "boost", "adaptive": m}) for m in ("coverage", "off")]
+    boosts = (0.0, 0.01, 0.02, 0.04, 0.08)
+    out += [Config(f"boost-de{b}", {"fusion": "boost", "lexical_boost": b}) for b in boosts]
+    out += [Config(f"boost-en{b}", {"fusion": "boost", "lexical_boost_en": b}) for b in boosts]
+    out.append(Config("boost-off", {"fusion": "boost", "adaptive": "off"}))
     out += [Config(f"rrf-{m}", {"fusion": "rrf", "rrf_k": 20, "adaptive": m}) for m in ("language", "coverage")]
     return out
 

@@ -79,8 +79,8 @@ PRESETS = {
         "rrf-language",
         {"retrieval": "hybrid", "fusion": "rrf", "dense_weight": 0.6, "rrf_k": 20, "adaptive": "language"},
     ),
-    # The default's boost fusion, but BM25 counts for English questions too (by known words).
-    "boost-coverage": Config("boost-coverage", {"retrieval": "hybrid", "fusion": "boost", "adaptive": "coverage"}),
+    # The default's boost fusion without a bonus for English questions.
+    "boost-en0": Config("boost-en0", {"retrieval": "hybrid", "fusion": "boost", "lexical_boost_en": 0.0}),
     "rrf-equal": Config(
         "rrf-equal", {"retrieval": "hybrid", "fusion": "rrf", "dense_weight": 0.5, "rrf_k": 60, "adaptive": "off"}
     ),

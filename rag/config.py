@@ -42,13 +42,15 @@ class Settings:
     retrieval: str = "hybrid"  # hybrid | dense | lexical
     # boost (dense cosine + lexical_boost × BM25 / best BM25), rrf or score; see rag.fusion.
     fusion: str = "boost"
-    # BM25's bonus in the boost fusion, fitted with cross-validation by article on both question
-    # sets (python -m eval.fit_fusion); see README "Retrieval quality".
+    # BM25's bonus in the boost fusion for German and for English questions, fitted with
+    # cross-validation by article on both question sets (python -m eval.fit_fusion); see README
+    # "Retrieval quality".
     lexical_boost: float = 0.02
+    lexical_boost_en: float = 0.02
     # Weight of the dense ranking in the rrf and score fusions; the lexical ranking gets 1 - dense_weight.
     dense_weight: float = 0.6
-    # BM25's weight per question: language (none for English questions, scaled by the share of the
-    # question's words the corpus knows for German ones), coverage (scaled only; before issue 13) or off.
+    # BM25's weight per question: language (a weight per question language, scaled by the share of
+    # the question's words the corpus knows), coverage (one weight, scaled; before issue 13) or off.
     adaptive: str = "language"
     rrf_k: int = 20
     candidates: int = 50

@@ -2,10 +2,9 @@
 
 Default ("boost"): the dense cosine, plus BM25 as a bonus scaled to the question's best BM25 match
 and weighted by the share of the question's words the corpus knows. English questions over German
-articles get no bonus: their words do not match, and a bonus from matched names and numbers alone
-lowered MRR@10 on both question sets. The weight is fitted by `python -m eval.fit_fusion`
-(cross-validation by article over both sets); rank fusion ("rrf") and min-max score fusion
-("score") remain for comparison.
+articles have their own, larger bonus: only their names and numbers match, but those are strong
+evidence. Both are fitted by `python -m eval.fit_fusion` (cross-validation by article over both
+question sets); rank fusion ("rrf") and min-max score fusion ("score") remain for comparison.
 """
 
 from __future__ import annotations
@@ -26,19 +25,19 @@ _SWITCH = dict.fromkeys(("true", "1", "yes", "on"), "language") | dict.fromkeys(
 def lexical_weight(question: str, lexical: LexicalIndex, settings: Settings) -> float:
     """BM25's weight for this question (`settings.adaptive`).
 
-    "language": none for English questions, else scaled by the share of the question's words the
-    corpus knows; "coverage": scaled only (English questions keep the share their names give);
-    "off": the configured weight as it is.
+    "language": English questions get their own bonus in the boost fusion (none in rank fusion),
+    and every weight is scaled by the share of the question's words the corpus knows; "coverage":
+    scaled only, one weight for both languages; "off": the configured weight as it is.
     """
-    w = settings.lexical_boost if settings.fusion == "boost" else 1.0 - settings.dense_weight
     mode = _SWITCH.get(settings.adaptive.lower(), settings.adaptive)
     if mode not in ADAPTIVE:
         raise ValueError(f"unknown adaptive mode {settings.adaptive!r}; choose one of {ADAPTIVE}")
-    if mode == "off":
-        return w
-    if mode == "language" and detect(question) == "en":
-        return 0.0
-    return w * lexical.coverage(question)
+    english = mode == "language" and detect(question) == "en"
+    if settings.fusion == "boost":
+        w = settings.lexical_boost_en if english else settings.lexical_boost
+    else:  # BM25's ranks of English questions lowered rank fusion on both question sets
+        w = 0.0 if english else 1.0 - settings.dense_weight
+    return w if mode == "off" else w * lexical.coverage(question)
 
 
 def fuse(

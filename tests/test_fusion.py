@@ -53,13 +53,14 @@ def test_a_chunk_only_bm25_found_starts_from_the_last_dense_score() -> None:
     assert fused[0].score == pytest.approx(0.86)
 
 
-def test_english_questions_get_no_bm25_weight_german_ones_by_known_words(lexical: LexicalIndex) -> None:
-    s = Settings(fusion="boost", lexical_boost=0.04, adaptive="language")
-    assert lexical_weight("Who did Schoigu meet in Tokio?", lexical, s) == 0.0
-    assert lexical_weight("Wen traf Schoigu in Tokio?", lexical, s) == pytest.approx(
-        0.04 * lexical.coverage("Wen traf Schoigu in Tokio?")
-    )
+def test_each_language_has_its_bonus_scaled_by_known_words(lexical: LexicalIndex) -> None:
+    s = Settings(fusion="boost", lexical_boost=0.04, lexical_boost_en=0.1, adaptive="language")
+    english, german = "Who did Schoigu meet in Tokio?", "Wen traf Schoigu in Tokio?"
+    assert lexical_weight(english, lexical, s) == pytest.approx(0.1 * lexical.coverage(english))
+    assert lexical_weight(german, lexical, s) == pytest.approx(0.04 * lexical.coverage(german))
     assert lexical_weight("Schoigu Tokio Kasan", lexical, s) == pytest.approx(0.04)  # ties go to German
+    # Rank fusion: English questions' BM25 ranks are left out.
+    assert lexical_weight(english, lexical, Settings(fusion="rrf", adaptive="language")) == 0.0
 
 
 def test_coverage_mode_keeps_english_names_and_off_keeps_the_weight(lexical: LexicalIndex) -> None:
