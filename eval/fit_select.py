@@ -77,19 +77,24 @@ def _holds(sentence: Span, q: Question) -> bool:
 
 
 def fit(groups: Sequence[Group], l2: float = L2, steps: int = 1500) -> np.ndarray:
-    """Sentence weights maximising the softmax probability of the labelled sentences."""
+    """Sentence weights maximising the softmax probability of the labelled sentences.
+
+    Adam on the full batch; all questions' candidates are stacked into one matrix, and the
+    per-question softmax runs over segments of it.
+    """
     usable = [g for g in groups if g.y.any() and len(g.y) > 1]
-    w = np.zeros(len(FEATURES))
+    x = np.vstack([g.x for g in usable])
+    target = np.concatenate([g.y / g.y.sum() for g in usable])
+    seg = np.repeat(np.arange(len(usable)), [len(g.y) for g in usable])
+    starts = np.r_[0, np.cumsum([len(g.y) for g in usable])[:-1]]
+    w = np.zeros(x.shape[1])
     w[FEATURES.index("sim")] = 10.0  # start from similarity ranking
     m, v = np.zeros_like(w), np.zeros_like(w)
-    for t in range(1, steps + 1):  # Adam on the full batch: a few hundred small problems
-        grad = l2 * w
-        for g in usable:
-            s = g.x @ w
-            p = np.exp(s - s.max())
-            p /= p.sum()
-            target = g.y / g.y.sum()
-            grad += g.x.T @ (p - target) / len(usable)
+    for t in range(1, steps + 1):
+        s = x @ w
+        e = np.exp(s - np.maximum.reduceat(s, starts)[seg])
+        p = e / np.add.reduceat(e, starts)[seg]
+        grad = l2 * w + x.T @ (p - target) / len(usable)
         m = 0.9 * m + 0.1 * grad
         v = 0.999 * v + 0.001 * grad**2
         w -= 0.05 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)

@@ -110,7 +110,7 @@ def evaluate(
             embedder = first.embedder
             for c in group:
                 settings = dataclasses.replace(
-                    c.settings(base), data_dir=first.settings.data_dir, seeds_dir=qset.corpus
+                    c.settings(base), data_dir=first.settings.data_dir, seeds_dir=qset.corpus, chroma_url=""
                 )
                 a = first if c is group[0] else Assistant(settings, embedder=embedder)
                 results[c.name] = score_config(a, c, qset, questions, answers, tick)

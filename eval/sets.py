@@ -50,8 +50,13 @@ def custom(questions: Path, corpus: Path) -> QuestionSet:
 
 @contextmanager
 def indexed(qset: QuestionSet, settings: Settings, embedder: Embedder | None = None) -> Iterator[Assistant]:
-    """An assistant over a fresh temporary index of the set's articles (removed afterwards)."""
+    """An assistant over a fresh temporary index of the set's articles (removed afterwards).
+
+    Always the embedded store: with `RAG_CHROMA_URL` set, indexing the set would replace the
+    articles of the user's collection on that server.
+    """
     with tempfile.TemporaryDirectory(prefix=f"rag-eval-{qset.name}-") as tmp:
-        a = Assistant(dataclasses.replace(settings, data_dir=Path(tmp), seeds_dir=qset.corpus), embedder=embedder)
+        isolated = dataclasses.replace(settings, data_dir=Path(tmp), seeds_dir=qset.corpus, chroma_url="")
+        a = Assistant(isolated, embedder=embedder)
         a.index(progress=False)
         yield a

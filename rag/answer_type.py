@@ -65,6 +65,19 @@ _PLACE = re.compile(
 _WORD = re.compile(r"\w+")
 
 
+# Questions whose answer is a list across articles: "Welche Länder hielten Manöver ab?"
+_LIST = re.compile(
+    r"\b(welche|which|what)\s+(länder|staaten|nationen|parteien|seiten|teilnehmer|countries|nations|states|parties"
+    r"|sides|participants)\b|\bwer (alles|außerdem)\b|\bwho else\b",
+    re.IGNORECASE,
+)
+
+
+def asks_for_list(question: str) -> bool:
+    """Whether the last question asks for several participants, which several articles may name."""
+    return bool(_LIST.search(last_question(question)))
+
+
 def last_question(text: str) -> str:
     """The last question of a text: a follow-up is searched joined to the one before it."""
     parts = [p for p in re.split(r"(?<=[?!.])\s+", text.strip()) if p.strip()]

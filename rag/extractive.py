@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from rag.answer_type import asks_for_list
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.select import Candidate, with_antecedent
 from rag.types import Hit
 
+# A list question ("Welche Länder …?") takes sentences from further below the best one: each
+# article names its own participants, and none of them is the whole answer.
+LIST_MARGIN = 3.0
 # Sentences more similar than this to one already chosen add nothing.
 _DUPLICATE = 0.95
 
@@ -32,7 +36,8 @@ class ExtractiveGenerator:
     def generate(
         self, question: str, sources: Sequence[Hit], lang: str, evidence: Sequence[Candidate] = ()
     ) -> Iterator[str]:
-        chosen = [with_antecedent(c, sources) for c in choose(evidence, self.limit, self.margin)]
+        margin = max(self.margin, LIST_MARGIN) if asks_for_list(question) else self.margin
+        chosen = [with_antecedent(c, sources) for c in choose(evidence, self.limit, margin)]
         for i, c in enumerate(chosen):
             if i and c.doc == chosen[i - 1].doc:
                 yield f" {c.text} [{c.source}]"

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from eval.answers import first_cited
 from rag.cli import main
 from rag.generate import Turn
 from rag.ingest import load_document
@@ -32,6 +33,38 @@ def test_citations_are_exact_spans_and_every_marker_has_one(assistant: Assistant
 def test_maneuver_question_draws_on_several_articles(assistant: Assistant) -> None:
     ans = assistant.answer("Welche Länder hielten Manöver ab?")
     assert len({c.doc for c in ans.citations}) >= 2, ans.text
+    # The participants are named (in the quotes or the article labels), not left to "dabei".
+    text = ans.text.lower()
+    for country in (("russ", "moskau"), ("chin", "peking"), ("japan",), ("us-", "usa", "amerika")):
+        assert any(c in text for c in country), (country, ans.text)
+
+
+@pytest.mark.parametrize(
+    ("question", "needle"),
+    [
+        ("Wo findet der BRICS-Gipfel statt?", "Kasan"),
+        ("Who represented Russia at the 2+2 talks in Tokyo?", "Lawrow"),
+        ("Wer ist der Generalsekretär der NATO?", "Rutte"),
+    ],
+)
+def test_the_answering_sentence_comes_first(assistant: Assistant, question: str, needle: str) -> None:
+    ans = assistant.answer(question)
+    assert needle in first_cited(ans), ans.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Wie hoch ist der Verteidigungshaushalt Japans?", "How large is Germany's defence budget?"],
+)
+def test_near_topic_questions_the_articles_do_not_answer_are_refused(assistant: Assistant, question: str) -> None:
+    ans = assistant.answer(question)
+    assert ans.refused and not ans.citations and ans.related, ans.text
+
+
+def test_follow_up_asking_when_gets_a_date(assistant: Assistant) -> None:
+    history = [Turn("Worüber berieten die Außen- und Verteidigungsminister Russlands und Japans in Tokio?")]
+    ans = assistant.answer("Und wann war das?", history)
+    assert not ans.refused and "2013" in ans.text.split("[", 1)[0], ans.text
 
 
 def test_streaming_sends_sources_before_text(assistant: Assistant) -> None:
