@@ -118,25 +118,39 @@ def _evaluate_set(
 
 
 def gated(result: Result) -> dict[str, float]:
-    """The figures the CI gate compares: retrieval always, answers when they were measured."""
+    """The figures the CI gate compares: retrieval always, answers per language when measured."""
     out = {m: round(result.overall[m], 4) for m in GATED}
     for lang, figures in result.answers.get("by_lang", {}).items():
         out |= {f"{lang}/{m}": round(figures[m], 4) for m in GATED_ANSWERS}
     return out
 
 
-def regressions(figures: dict[str, float], baseline: dict[str, float]) -> list[str]:
-    """Gated figures more than TOLERANCE below their baseline (figures missing from a run are skipped)."""
-    return [
-        f"{m} {figures[m]:.4f} is more than {TOLERANCE} below the baseline {baseline[m]:.4f}"
-        for m in baseline
-        if m in figures and figures[m] < baseline[m] - TOLERANCE
-    ]
+def counts(result: Result) -> dict[str, int]:
+    """How many questions stand behind each gated figure (a rate over 6 questions moves in sixths)."""
+    out = dict.fromkeys(GATED, int(result.overall.get("n", 0)))
+    for lang, f in result.answers.get("by_lang", {}).items():
+        answerable = f["answerable_answered"] + f["answerable_refused"]
+        unanswerable = f["unanswerable_answered"] + f["unanswerable_refused"]
+        out |= {f"{lang}/{m}": answerable for m in GATED_ANSWERS}
+        out[f"{lang}/refused_rate"] = unanswerable
+    return out
+
+
+def regressions(figures: dict[str, float], baseline: dict[str, float], n: dict[str, int] | None = None) -> list[str]:
+    """Gated figures below their baseline by more than TOLERANCE, or by more than one question's worth
+    where few questions stand behind a figure (`n`); figures missing from a run are skipped."""
+    n = n or {}
+    out = []
+    for m, base in baseline.items():
+        tolerance = max(TOLERANCE, 1 / n[m] + 1e-9) if n.get(m) else TOLERANCE
+        if m in figures and figures[m] < base - tolerance:
+            out.append(f"{m} {figures[m]:.4f} is more than {tolerance:.3f} below the baseline {base:.4f}")
+    return out
 
 
 def check_baseline(results: Sequence[Result]) -> int:
     stored = json.loads(BASELINE.read_text())
-    problems = [f"{r.set}: {p}" for r in results for p in regressions(gated(r), stored.get(r.set, {}))]
+    problems = [f"{r.set}: {p}" for r in results for p in regressions(gated(r), stored.get(r.set, {}), counts(r))]
     for p in problems:
         print(f"REGRESSION: {p}", file=sys.stderr)
     return 1 if problems else 0

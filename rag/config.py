@@ -67,7 +67,7 @@ class Settings:
     answer_sentences: int = 4
     # A further sentence joins the extractive answer when its answer score is within this of the
     # best one's (a difference of 1 is a factor e in the odds); see README "Answers".
-    answer_margin: float = 1.0
+    answer_margin: float = 2.0
     # Any OpenAI-compatible chat-completions server (Ollama, vLLM, llama.cpp server, OpenAI).
     llm_base_url: str = ""
     llm_model: str = ""

@@ -19,7 +19,8 @@ _DE = frozenset(
     """
     der die das den dem des ein eine einen einem einer und oder mit für von über bei ist sind war
     waren hat haben hatte wird wurde wer wen wem was welche welcher welches wann wo warum wie woher
-    wohin worüber womit nicht auch noch zu im am vom zum zur dazu sich sie er es
+    wohin worüber womit nicht auch noch zu im am vom zum zur dazu sich sie er es welchem welchen wessen
+    wieviel wieviele seit nach aus einem
     """.split()
 )
 _WORD = re.compile(r"[a-zäöüß]+")

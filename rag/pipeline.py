@@ -114,9 +114,12 @@ class Assistant:
         return self.settings.refuse_below_en if lang == "en" else self.settings.refuse_below
 
     def answers(self, question: str, lang: str, support: float, evidence: Sequence[Candidate]) -> bool:
-        """Whether the evidence answers the question: the closest passage is similar enough
-        (`refuse_below`, a floor against far-off questions) and the refusal model, which reads
-        the question's unknown words and the best sentence's answer score, says so."""
+        """Whether the evidence answers the question.
+
+        The closest passage must clear `refuse_below` (a floor against far-off questions), and
+        the refusal model, which reads the question's unknown words and the best sentence's
+        answer score, must say so: similarity alone cannot tell on-topic unanswerable questions.
+        """
         if support < self.threshold(lang):
             return False
         unknown = self.retriever.lexical.unknown_words
@@ -135,8 +138,8 @@ class Assistant:
         """Sources as soon as retrieval is done, then text pieces, then the checked answer.
 
         Refuses when the evidence does not answer (`answers`) or when the generator cites
-        nothing; falls back to the extractive
-        generator when an LLM is unreachable, and ends cleanly when one dies mid-answer.
+        nothing; falls back to the extractive generator when an LLM is unreachable, and ends
+        cleanly when one dies mid-answer.
         """
         q = check_question(question, self.settings.max_question_chars)
         lang = detect(q)

@@ -41,3 +41,4 @@ def test_language_detection() -> None:
     assert detect("Who represented Russia at the talks in Tokyo?") == "en"
     assert detect("Und was sagte Schoigu dazu?") == "de"
     assert detect("Schoigu?") == "de"  # no evidence either way: the corpus language
+    assert detect("In welchem Jahr wurde die NATO gegründet?") == "de"  # "in" alone is no English
