@@ -25,9 +25,16 @@ ALLOWED = "http://127.0.0.1:5999"
 
 
 @pytest.fixture(scope="module")
-def server(assistant: Assistant, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def gradio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The server's GRADIO_TEMP_DIR, where Gradio would keep uploaded files."""
+    return tmp_path_factory.mktemp("gradio")
+
+
+@pytest.fixture(scope="module")
+def server(assistant: Assistant, tmp_path_factory: pytest.TempPathFactory, gradio_dir: Path) -> Iterator[str]:
     log_file = tmp_path_factory.mktemp("ui") / "server.log"
-    with ui_server(assistant.settings.data_dir, log_file, RAG_ALLOWED_ORIGINS=ALLOWED) as url:
+    env = {"RAG_ALLOWED_ORIGINS": ALLOWED, "GRADIO_TEMP_DIR": str(gradio_dir)}
+    with ui_server(assistant.settings.data_dir, log_file, **env) as url:
         yield url
 
 
@@ -104,6 +111,28 @@ def test_no_files_outside_what_the_ui_needs(server: str, path: str) -> None:
         assert e.code in (400, 403, 404, 405)
         return
     assert b"root:" not in body and b"[project]" not in body
+
+
+@pytest.mark.parametrize("origin", [None, "http://attacker.example"])
+def test_uploads_are_refused_and_nothing_is_stored(server: str, gradio_dir: Path, origin: str | None) -> None:
+    """Gradio's upload routes are closed: nothing is stored or downloadable; the API still answers."""
+    import httpx
+
+    marker = b"upload-marker-6f1c: this file must not be stored"
+    headers = {"Origin": origin} if origin else {}
+    with httpx.Client(base_url=server, headers=headers, timeout=60) as http:
+        for path in ["/gradio_api/upload", "/gradio_api/upload/", "/gradio_api/upload?upload_id=abc123"]:
+            r = http.post(path, files={"files": ("note.txt", marker, "text/plain")})
+            stored = r.json() if r.status_code == 200 else []
+            for name in stored:  # before the fix: the stored file's path, readable by anyone
+                got = http.get(f"/gradio_api/file={name}")
+                assert marker not in got.content, f"{path} stored {name} and serves it"
+            assert r.status_code == 403 and "upload" in r.text.lower(), (path, r.status_code, r.text[:200])
+        r = http.get("/gradio_api/upload_progress", params={"upload_id": "abc123"})
+        assert r.status_code == 403 and "upload" in r.text.lower(), (r.status_code, r.text[:200])
+        r = http.post("/api/ask", json={"question": "Wo findet der BRICS-Gipfel statt?"})
+        assert r.status_code == 200 and "Kasan" in r.json()["answer"]
+    assert not [f for f in gradio_dir.rglob("*") if f.is_file() and marker in f.read_bytes()]
 
 
 def test_gradio_client_calls_the_chat(server: str) -> None:

@@ -7,6 +7,7 @@ and CSP `frame-ancestors` for pages that would show the chat in an iframe.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +32,9 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 LOCAL = ["http://localhost:*", "http://127.0.0.1:*"]
 RETRY_AFTER = 5  # seconds; a restarted Chroma server answers within a few
+# Gradio's file upload routes: they store any file from anyone, and the chat takes no files.
+UPLOAD_ROUTES = {"/gradio_api/upload", "/gradio_api/upload_progress"}
+NO_UPLOADS = "Hochladen ist auf diesem Server abgeschaltet. / Uploads are disabled on this server."
 
 
 class HistoryTurn(BaseModel):
@@ -95,14 +99,17 @@ def invalid(exc: RequestValidationError) -> str:
     return f"The request is not valid: {problems}."
 
 
+def is_upload(path: str) -> bool:
+    """Whether `path` reaches one of Gradio's upload routes (trailing or doubled slashes included)."""
+    return re.sub("/+", "/", path).rstrip("/") in UPLOAD_ROUTES
+
+
 def origins(configured: str) -> list[str]:
     """Allowed embedding origins: the configured list, else localhost on any port."""
     return [o.strip().rstrip("/") for o in configured.split(",") if o.strip()] or LOCAL
 
 
 def _cors_regex(allowed: list[str]) -> str:
-    import re
-
     return "|".join(re.escape(o).replace(r"\*", r"\d+") for o in allowed)
 
 
@@ -115,6 +122,13 @@ def build_app(assistant: Assistant, status: str) -> FastAPI:
         CORSMiddleware, allow_origin_regex=_cors_regex(allowed), allow_methods=["GET", "POST"], allow_headers=["*"]
     )
     csp = "frame-ancestors 'self' " + " ".join(allowed)
+
+    @app.middleware("http")
+    async def no_uploads(request: Request, call_next: Any) -> Any:
+        """Refuse uploads before Gradio reads the body, so nothing is stored."""
+        if is_upload(request.url.path):
+            return JSONResponse({"error": NO_UPLOADS, "hint": "The chat takes no files."}, status_code=403)
+        return await call_next(request)
 
     @app.middleware("http")
     async def frame_policy(request: Request, call_next: Any) -> Any:
