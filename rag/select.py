@@ -47,6 +47,8 @@ FEATURES = (
 )
 # Sources read for sentences; the retriever ranks them, the tail rarely holds the answer.
 SOURCES = 8
+# Sentences read together with their predecessor, best first by their own similarity.
+WINDOWS = 12
 # Shorter "sentences" are headings, datelines or captions.
 _MIN_CHARS = 30
 _CACHE = 4096
@@ -127,11 +129,7 @@ class Selector:
         q = np.asarray(self.embedder.embed_queries([question])[0])
         vecs = self._embed([s.text for s in every])
         sim_all = vecs @ q
-        # The sentence read with the one before it: "Dieses wurde … genannt" needs its antecedent.
-        windows = [
-            every[i].text if every[i].prev < 0 else f"{every[every[i].prev].text} {every[i].text}" for i in quotable
-        ]
-        sim_win = self._embed(windows) @ q
+        sim_win = self._window_similarity(every, quotable, sim_all, q)
         q_stems = stems(question)
         sent_stems = [stems(s.text) for s in every]
         idf = _idf([sent_stems[i] for i in quotable])
@@ -166,6 +164,21 @@ class Selector:
         feats = np.array(rows, dtype=float)
         feats[:, 1] = feats[:, 0] - feats[:, 0].max()
         return [every[i] for i in quotable], feats, vecs[quotable]
+
+    def _window_similarity(
+        self, every: list[_Sentence], quotable: list[int], sim: np.ndarray, q: np.ndarray
+    ) -> np.ndarray:
+        """Similarity of each quotable sentence read with the one before it ("Dieses wurde … genannt"
+        needs its antecedent). Only the `WINDOWS` most similar sentences are embedded again (the
+        answer is almost always among them; the rest keep their own similarity), which halves the
+        cost of a question whose passages are not cached yet."""
+        out = sim[quotable].copy()
+        top = sorted(range(len(quotable)), key=lambda k: -sim[quotable[k]])[:WINDOWS]
+        ks = [k for k in top if every[quotable[k]].prev >= 0]
+        if ks:
+            texts = [f"{every[every[quotable[k]].prev].text} {every[quotable[k]].text}" for k in ks]
+            out[ks] = self._embed(texts) @ q
+        return out
 
     @staticmethod
     def _candidate(s: _Sentence, score: float, vec: np.ndarray, feats: np.ndarray) -> Candidate:
