@@ -16,7 +16,7 @@ from statistics import mean
 
 from eval.metrics import Span, recall_at, recall_in_budget, reciprocal_rank
 from eval.questions_io import Question, load_docs, load_questions
-from rag.config import Settings
+from rag.config import Fusion, Settings
 from rag.fusion import fuse
 from rag.pipeline import Assistant
 from rag.types import Hit
@@ -48,7 +48,8 @@ def sweep(a: Assistant, questions: Sequence[Question]) -> list[dict]:
     n = a.retriever.store.count()
     dense, lexical = candidates(a, questions, n)
     out = [{"method": "lexical", **score(lexical, questions)}, {"method": "dense", **score(dense, questions)}]
-    for fusion, rrf_k in (("rrf", 60), ("rrf", 20), ("rrf", 5), ("score", 0)):
+    grid: tuple[tuple[Fusion, int], ...] = (("rrf", 60), ("rrf", 20), ("rrf", 5), ("score", 0))
+    for fusion, rrf_k in grid:
         for w in (0.5, 0.6, 0.7, 0.8, 0.9):
             s = dataclasses.replace(a.settings, fusion=fusion, dense_weight=w, rrf_k=rrf_k)
             for adaptive in (False, True):

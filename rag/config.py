@@ -1,13 +1,45 @@
-"""Settings: one frozen dataclass with defaults in code, `RAG_*` environment variables, flags on top."""
+"""Settings: one frozen dataclass with defaults in code, `RAG_*` environment variables, flags on top.
+
+Settings are checked when they are made, so a typo in `RAG_RETRIEVAL` or a chunk size of 0 stops
+the program at once with the variable's name, not with a traceback deep inside a stage.
+"""
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
-from rag.errors import RagError
+from rag.errors import RagError, SettingsError
+
+# The named choices; each stage's own registry must agree (tests/test_config.py checks it).
+Retrieval = Literal["hybrid", "dense", "lexical"]  # rag.retrieve.METHODS
+Fusion = Literal["boost", "rrf", "score"]  # rag.fusion.FUSIONS
+Adaptive = Literal["language", "coverage", "off"]  # rag.fusion.ADAPTIVE
+EmbedBackend = Literal["torch", "onnx", "onnx-int8"]  # rag.embed.create_embedder
+GeneratorName = Literal["extractive", "openai", "llamacpp"]  # rag.generate.GENERATORS
+CHOICES: dict[str, tuple[str, ...]] = {
+    "retrieval": get_args(Retrieval),
+    "fusion": get_args(Fusion),
+    "adaptive": get_args(Adaptive),
+    "embed_backend": get_args(EmbedBackend),
+    "generator": get_args(GeneratorName),
+}
+# RAG_ADAPTIVE was a switch before it had modes; the old values still work.
+ADAPTIVE_SWITCH = dict.fromkeys(("true", "1", "yes", "on"), "language") | dict.fromkeys(("false", "0", "no"), "off")
+# Counts and sizes below 1 make no sense (a chunk size of 0 loops, top_k 0 returns nothing).
+POSITIVE = (
+    "chunk_size",
+    "top_k",
+    "candidates",
+    "batch_size",
+    "concurrency",
+    "max_question_chars",
+    "answer_sentences",
+)
+TIMEOUTS = ("store_timeout", "llm_timeout")  # seconds; 0 or less would fail every request at once
 
 
 def default_cache_dir() -> Path:
@@ -28,7 +60,7 @@ class Settings:
     # onnx (default: the model exported once to ONNX, same vectors as torch, twice as fast per
     # query, no torch at run time), torch (sentence-transformers) or onnx-int8 (faster still,
     # costs 0.018 MRR@10 on the dev set): see `python -m eval.onnx`.
-    embed_backend: str = "onnx"
+    embed_backend: EmbedBackend = "onnx"
     collection: str = "articles"
     # http://host:port of a `chroma run` server; empty means the embedded store in data_dir.
     chroma_url: str = ""
@@ -39,9 +71,9 @@ class Settings:
     chunk_size: int = 600
     chunk_overlap: int = 100
     top_k: int = 10
-    retrieval: str = "hybrid"  # hybrid | dense | lexical
+    retrieval: Retrieval = "hybrid"
     # boost (dense cosine + lexical_boost × BM25 / best BM25), rrf or score; see rag.fusion.
-    fusion: str = "boost"
+    fusion: Fusion = "boost"
     # BM25's bonus in the boost fusion for German and for English questions, fitted with
     # cross-validation by article on both question sets (python -m eval.fit_fusion); see README
     # "Retrieval quality".
@@ -51,12 +83,12 @@ class Settings:
     dense_weight: float = 0.6
     # BM25's weight per question: language (a weight per question language, scaled by the share of
     # the question's words the corpus knows), coverage (one weight, scaled; before issue 13) or off.
-    adaptive: str = "language"
+    adaptive: Adaptive = "language"
     rrf_k: int = 20
     candidates: int = 50
     batch_size: int = 32
     max_question_chars: int = 2000
-    generator: str = "extractive"  # see rag.generate.GENERATORS
+    generator: GeneratorName = "extractive"
     # A floor against far-off questions: refuse when the best passage's dense similarity is below
     # this, whatever the evidence says. Below every answerable question of both dev sets (lowest:
     # 0.811 German, 0.761 English); the refusal itself is `rag.answerable`'s fitted model.
@@ -84,6 +116,35 @@ class Settings:
     # Answers computed at once; further requests wait in a queue of at most `max_queue`, then "busy".
     concurrency: int = 2
     max_queue: int = 32
+
+    def __post_init__(self) -> None:
+        """Reject what no stage could work with, naming the variable and what it may be."""
+        adaptive = ADAPTIVE_SWITCH.get(str(self.adaptive).strip().lower())
+        if adaptive:
+            object.__setattr__(self, "adaptive", adaptive)
+        for name, allowed in CHOICES.items():
+            value = getattr(self, name)
+            if value not in allowed:
+                raise SettingsError(
+                    f"RAG_{name.upper()}={value!r} is not a known {name} setting; allowed: {_alternatives(allowed)}.",
+                    f"Set RAG_{name.upper()} to {_alternatives(allowed)}, or unset it for {_default(name)!r}.",
+                )
+        for name in POSITIVE:
+            if not getattr(self, name) >= 1:
+                raise _out_of_range(name, getattr(self, name), "must be 1 or more")
+        for name in TIMEOUTS:
+            value = getattr(self, name)
+            if not (value > 0 and math.isfinite(value)):
+                raise _out_of_range(name, value, "must be a number of seconds above 0")
+        if not 0 <= self.chunk_overlap < self.chunk_size:
+            raise _out_of_range(
+                "chunk_overlap", self.chunk_overlap, f"must be at least 0 and below RAG_CHUNK_SIZE={self.chunk_size}"
+            )
+        for name in ("max_queue", "rrf_k"):  # no queue is allowed; RRF's k=0 is plain reciprocal rank
+            if getattr(self, name) < 0:
+                raise _out_of_range(name, getattr(self, name), "must be 0 or more")
+        if not 0 <= self.port <= 65535:
+            raise _out_of_range("port", self.port, "must be a port number from 0 to 65535")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -113,3 +174,18 @@ def convert(name: str, raw: str, kind: type) -> Any:
             f"RAG_{name.upper()}={raw!r} is not a valid {kind.__name__}.",
             f"Set RAG_{name.upper()} to a {kind.__name__} or unset it.",
         ) from exc
+
+
+def _alternatives(allowed: tuple[str, ...]) -> str:
+    return ", ".join(allowed[:-1]) + f" or {allowed[-1]}" if len(allowed) > 1 else allowed[0]
+
+
+def _default(name: str) -> Any:
+    return next(f.default for f in fields(Settings) if f.name == name)
+
+
+def _out_of_range(name: str, value: object, rule: str) -> SettingsError:
+    return SettingsError(
+        f"RAG_{name.upper()}={value!r} {rule}.",
+        f"Change RAG_{name.upper()}, or unset it for the default ({_default(name)!r}).",
+    )
