@@ -55,6 +55,12 @@ _MONTHS = [
 ]
 _DATE_LONG = re.compile(r"^\s*(\d{1,2})\.\s*(" + "|".join(_MONTHS) + r")\s+(\d{4})\s*$")
 _DATE_STAND = re.compile(r"^\s*Stand:\s*(\d{1,2})\.(\d{1,2})\.(\d{4})")
+# Broadcasters' footer: "Über dieses Thema berichtete Inforadio am 17. August 2017 um 08:45 Uhr."
+_REPORTED = re.compile(
+    r"Über dieses Thema berichtete (?:die |der )?(\S+?(?: \S+?){0,2}?)"
+    r"(?: am (\d{1,2})\.\s*(" + "|".join(_MONTHS) + r")\s+(\d{4})| um | in | im |\.|$)",
+    re.MULTILINE,
+)
 _OUTLETS = ((re.compile(r"Angeboten der DW|p\.dw\.com|DW-Interview"), "DW"),)
 _BODY_MIN = 100  # a line this long is article prose, not furniture
 
@@ -169,7 +175,7 @@ def clean(text: str) -> tuple[str, _Meta]:
         kept.append(_CREDIT_PAREN.sub("", _CREDIT_TAIL.sub("", s)))
     kept = _trim_tail(kept)
     body = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
-    return body, _Meta(title=_title(text, kept), outlet=_outlet(text), date=_date(kept), url=url)
+    return body, _Meta(title=_title(text, kept), outlet=_outlet(text), date=_date(kept, text), url=url)
 
 
 def _unwrap_url(url: str) -> str:
@@ -225,18 +231,30 @@ def _outlet(raw: str) -> str:
     for pattern, name in _OUTLETS:
         if pattern.search(raw):
             return name
-    m = re.search(r"Über dieses Thema berichtete (\S+)", raw)
+    m = _REPORTED.search(raw)
     return m.group(1) if m else ""
 
 
-def _date(kept: list[str]) -> str:
-    """ISO date from a dateline ("2. November 2013") or a "Stand: 17.08.2017" stamp."""
+def _date(kept: list[str], raw: str) -> str:
+    """ISO date from a dateline ("2. November 2013"), a "Stand: 17.08.2017" stamp or a broadcaster's footer.
+
+    A date that does not exist in the calendar gives no date rather than a wrong one.
+    """
     for s in kept[:20]:
         if m := _DATE_LONG.match(s):
-            return date(int(m.group(3)), _MONTHS.index(m.group(2)) + 1, int(m.group(1))).isoformat()
+            return _iso(m.group(3), _MONTHS.index(m.group(2)) + 1, m.group(1))
         if m := _DATE_STAND.match(s):
-            return date(int(m.group(3)), int(m.group(2)), int(m.group(1))).isoformat()
+            return _iso(m.group(3), m.group(2), m.group(1))
+    if (m := _REPORTED.search(raw)) and m.group(2):
+        return _iso(m.group(4), _MONTHS.index(m.group(3)) + 1, m.group(2))
     return ""
+
+
+def _iso(year: str | int, month: str | int, day: str | int) -> str:
+    try:
+        return date(int(year), int(month), int(day)).isoformat()
+    except ValueError:
+        return ""
 
 
 class _HTMLText(HTMLParser):

@@ -132,3 +132,24 @@ def test_missing_folder() -> None:
 def test_clean_is_idempotent_on_clean_text() -> None:
     d = doc("002")
     assert clean(d.text)[0] == d.text
+
+
+PROSE = "Die Minister trafen sich in Tokio und berieten lange über die Sicherheit der Region und weitere Gespräche."
+
+
+@pytest.mark.parametrize(
+    ("footer", "outlet", "date"),
+    [
+        ("Über dieses Thema berichtete Inforadio am 17. August 2017 um 08:45 Uhr.", "Inforadio", "2017-08-17"),
+        ("Über dieses Thema berichtete NDR Info am 3. Mai 2021.", "NDR Info", "2021-05-03"),
+        ("Über dieses Thema berichtete die tagesschau um 20:00 Uhr.", "tagesschau", ""),
+        ("Über dieses Thema berichtete Deutschlandfunk.", "Deutschlandfunk", ""),
+        ("Über dieses Thema berichtete Inforadio am 31. Februar 2020.", "Inforadio", ""),  # no such day: no date
+        ("", "", ""),
+    ],
+)
+def test_broadcaster_footer_gives_outlet_and_date(footer: str, outlet: str, date: str) -> None:
+    """Where the text names who reported and when, that is the metadata; where it does not, nothing."""
+    text, meta = clean(f"Gipfel in Tokio\n\n{PROSE}\n\n{footer}\n")
+    assert (meta.outlet, meta.date) == (outlet, date)
+    assert text.endswith(PROSE)  # the footer is furniture, the article text is unchanged

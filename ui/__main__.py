@@ -53,10 +53,14 @@ def serve(settings: Settings, update_index: bool = True) -> int:
             log.warning("skipped %s: %s", path, why)
     chunks = len(assistant.retriever.chunks)  # loads the model and the index now, not on the first question
     assistant.generator().generate("warm-up", [], "de")  # builds the default generator
-    status = f"Bereit: {chunks} Abschnitte im Index ({settings.data_dir}). Ready."
-    app = build_app(assistant, status)
+    app = build_app(assistant)
     log.info(
-        "ready after %.1f s: http://%s:%d/ (API docs at /docs)", time.perf_counter() - t0, settings.host, settings.port
+        "ready after %.1f s: %d passages in %s; http://%s:%d/ (API docs at /docs)",
+        time.perf_counter() - t0,
+        chunks,
+        settings.data_dir,
+        settings.host,
+        settings.port,
     )
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
     return 0

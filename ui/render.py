@@ -1,4 +1,4 @@
-"""HTML for answers and sources. Every piece of document or user text is escaped here, once."""
+"""HTML for answers, sources and the article list. Every piece of document or user text is escaped here, once."""
 
 from __future__ import annotations
 
@@ -6,28 +6,11 @@ import html
 import re
 from collections.abc import Sequence
 
-from rag.types import Answer, Citation, Hit
+from rag.lang import detect
+from rag.types import Answer, Chunk, Citation, Hit
+from ui.texts import TEXT
 
 _MARKER = re.compile(r"\[(\d+)\]")
-
-TEXT = {
-    "de": {
-        "sources": "Quellen",
-        "related": "Vielleicht verwandt:",
-        "unsupported": "Ohne Beleg in den Quellen:",
-        "no_sources": "Noch keine Quellen.",
-        "link": "Artikel öffnen",
-        "index_down": "Der Index ist gerade nicht erreichbar. Bitte in ein paar Sekunden noch einmal versuchen.",
-    },
-    "en": {
-        "sources": "Sources",
-        "related": "Maybe related:",
-        "unsupported": "Not supported by the sources:",
-        "no_sources": "No sources yet.",
-        "link": "open article",
-        "index_down": "The index cannot be reached right now. Please try again in a few seconds.",
-    },
-}
 
 
 def answer_html(answer_text: str) -> str:
@@ -35,9 +18,14 @@ def answer_html(answer_text: str) -> str:
     return _MARKER.sub(r'<a class="cite" href="#src-\1">[\1]</a>', html.escape(answer_text, quote=False))
 
 
-def answer_message(answer: Answer, lang: str) -> str:
-    """The chat bubble: answer, notice and unsupported claims (all escaped)."""
+def answer_message(answer: Answer, lang: str, question_lang: str) -> str:
+    """The chat bubble: answer, notice and unsupported claims (all escaped).
+
+    German sentences quoted for an English question are introduced as such, in English.
+    """
     parts = [answer_html(answer.text)]
+    if question_lang == "en" and not answer.refused and detect(answer.text, default="en") == "de":
+        parts.insert(0, f"<em>{TEXT['en']['quoted']}</em>")
     if answer.notice:
         parts.append(f"<em>{html.escape(answer.notice)}</em>")
     if answer.unsupported:
@@ -59,16 +47,29 @@ def sources_html(
     return f'<div class="sources"><h3>{head}</h3>{"".join(cards)}</div>'
 
 
+def articles_html(chunks: Sequence[Chunk], lang: str) -> str:
+    """Before the first question: the articles in the index, newest first, with outlet, date and link."""
+    t = TEXT[lang]
+    docs = {c.doc_id: c.meta for c in chunks}
+    order = sorted(docs, key=lambda d: (docs[d].get("date", ""), d), reverse=True)
+    items = "".join(f"<li>{_head(docs[d].get('title') or d, docs[d], t['link'])}</li>" for d in order)
+    return f'<div class="articles"><h3>{t["known"]}</h3><ul>{items}</ul><p>{t["known_hint"]}</p></div>'
+
+
+def _head(title: str, meta: dict[str, str], link_text: str) -> str:
+    """Escaped title, then "(outlet, date)" and a link to the article where the article gives them."""
+    where = html.escape(", ".join(x for x in (meta.get("outlet", ""), meta.get("date", "")) if x))
+    url = meta.get("url", "")
+    link = f' <a href="{html.escape(url)}" target="_blank" rel="noopener">{link_text}</a>' if _safe(url) else ""
+    return f"<b>{html.escape(title)}</b>{f' <span>({where})</span>' if where else ''}{link}"
+
+
 def _card(n: int, hit: Hit, citation: Citation | None, link_text: str) -> str:
     c = hit.chunk
-    m = c.meta
-    title = html.escape(m.get("title") or c.doc_id)
-    where = html.escape(", ".join(x for x in (m.get("outlet", ""), m.get("date", "")) if x))
-    url = m.get("url", "")
-    link = f' <a href="{html.escape(url)}" target="_blank" rel="noopener">{link_text}</a>' if _safe(url) else ""
+    head = _head(f"[{n}] {c.meta.get('title') or c.doc_id}", c.meta, link_text)
     return (
-        f'<div class="src{" cited" if citation else ""}" id="src-{n}"><div class="src-head"><b>[{n}] {title}</b>'
-        f"{f' <span>({where})</span>' if where else ''}{link}</div><p>{_passage(hit, citation)}</p></div>"
+        f'<div class="src{" cited" if citation else ""}" id="src-{n}"><div class="src-head">{head}</div>'
+        f"<p>{_passage(hit, citation)}</p></div>"
     )
 
 

@@ -21,12 +21,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 
-from rag.errors import RagError, StoreUnavailable
+from rag.errors import IndexDamaged, RagError, StoreUnavailable
 from rag.generate import Turn, available
 from rag.lang import detect
 from rag.pipeline import Assistant
 from ui import chat
-from ui.render import TEXT
+from ui.texts import I18N, TEXT, interface_lang, question_problem
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -64,14 +64,25 @@ class IndexDown(Exception):
         self.lang = lang
 
 
+class IndexBroken(Exception):
+    """The index met by a request asked in `lang` is damaged: retrying does not help, rebuilding does."""
+
+    def __init__(self, lang: str, damage: IndexDamaged) -> None:
+        self.lang = lang
+        self.damage = damage
+
+
 @contextmanager
 def index_down_for(question: str) -> Iterator[None]:
-    """Turn an unreachable store into `IndexDown`, answered in the question's language."""
+    """Turn an unreachable or damaged store into `IndexDown` / `IndexBroken`, answered in the question's language."""
     try:
         yield
     except StoreUnavailable as exc:
         log.warning("index unreachable: %s", exc.reason)
         raise IndexDown(detect(question)) from exc
+    except IndexDamaged as exc:
+        log.error("index damaged: %s", exc)
+        raise IndexBroken(detect(question), exc) from exc
 
 
 class Gate:
@@ -113,7 +124,7 @@ def _cors_regex(allowed: list[str]) -> str:
     return "|".join(re.escape(o).replace(r"\*", r"\d+") for o in allowed)
 
 
-def build_app(assistant: Assistant, status: str) -> FastAPI:
+def build_app(assistant: Assistant) -> FastAPI:
     s = assistant.settings
     allowed = origins(s.allowed_origins)
     gate = Gate(s.concurrency, s.max_queue)
@@ -154,14 +165,28 @@ def build_app(assistant: Assistant, status: str) -> FastAPI:
         body = {"error": TEXT[exc.lang]["index_down"], "hint": "retry"}
         return JSONResponse(body, status_code=503, headers={"Retry-After": str(RETRY_AFTER)})
 
+    @app.exception_handler(IndexBroken)
+    async def index_broken(request: Request, exc: IndexBroken) -> JSONResponse:
+        """503 without Retry-After: the index answers again once someone runs `rag index --rebuild`."""
+        return JSONResponse({"error": exc.damage.say(exc.lang), "hint": "rebuild"}, status_code=503)
+
+    def check(question: str, request: Request) -> None:
+        """Say what is wrong with a question in the language the browser (or widget) asks for, if it asks."""
+        if accept := request.headers.get("accept-language"):
+            problem = question_problem(question, s.max_question_chars, interface_lang(accept))
+            if problem:
+                raise RagError(problem)
+
     @app.post("/api/ask", summary="Answer a question with citations")
-    def ask(req: AskRequest) -> dict[str, Any]:
+    def ask(req: AskRequest, request: Request) -> dict[str, Any]:
+        check(req.question, request)
         with gate, index_down_for(req.question):
             history = [Turn(t.question, t.answer) for t in req.history]
             return assistant.answer(req.question, history, req.generator).to_json()
 
     @app.post("/api/search", summary="Best passages for a question")
-    def search(req: SearchRequest) -> dict[str, Any]:
+    def search(req: SearchRequest, request: Request) -> dict[str, Any]:
+        check(req.question, request)
         with gate, index_down_for(req.question):
             return {"hits": [h.to_json() for h in assistant.search(req.question, k=req.k)]}
 
@@ -170,7 +195,7 @@ def build_app(assistant: Assistant, status: str) -> FastAPI:
         """Status "ok", or "degraded" with the reason while the index cannot be reached (the server lives on)."""
         try:
             chunks = len(assistant.retriever.chunks)
-        except StoreUnavailable as exc:
+        except (StoreUnavailable, IndexDamaged) as exc:
             return {"status": "degraded", "reason": exc.reason, "generators": available(s)}
         return {"status": "ok", "chunks": chunks, "generators": available(s)}
 
@@ -182,6 +207,8 @@ def build_app(assistant: Assistant, status: str) -> FastAPI:
     def widget_page() -> FileResponse:
         return FileResponse(STATIC / "widget.html", media_type="text/html")
 
-    demo = chat.build(assistant, status)
+    demo = chat.build(assistant)
     demo.queue(default_concurrency_limit=s.concurrency, max_size=s.max_queue)
-    return gr.mount_gradio_app(app, demo, path="/", allowed_paths=[], i18n=chat.I18N, css=chat.CSS, show_error=True)
+    return gr.mount_gradio_app(
+        app, demo, "/", allowed_paths=[], i18n=I18N, theme=chat.THEME, css=chat.CSS, head=chat.HEAD, show_error=True
+    )
