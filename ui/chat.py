@@ -80,6 +80,9 @@ def welcome(assistant: Assistant, lang: str) -> tuple[str, str]:
     except StoreUnavailable as exc:
         log.warning("index unreachable: %s", exc.reason)
         return TEXT[lang]["index_down"], ""
+    except IndexDamaged as exc:
+        log.error("index damaged: %s", exc)
+        return exc.say(lang), ""
     status = TEXT[lang]["ready"].format(chunks=len(chunks), articles=len({c.doc_id for c in chunks}))
     return status, articles_html(chunks, lang)
 
@@ -94,7 +97,8 @@ def respond(
 ) -> Iterator[tuple[Any, ...]]:
     """Stream one exchange: (chat messages, sources HTML, turns, textbox value) after each event."""
     question = (question or "").strip()
-    msgs = [*messages, {"role": "user", "content": html.escape(question)}, {"role": "assistant", "content": "…"}]
+    asked = [{"role": "user", "content": html.escape(question)}] if question else []
+    msgs = [*messages, *asked, {"role": "assistant", "content": "…"}]
     if problem := question_problem(question, assistant.settings.max_question_chars, lang):
         msgs[-1]["content"] = html.escape(problem)
         yield msgs, gr.skip(), turns, question
