@@ -224,7 +224,12 @@ def test_widget_on_an_allowed_page_answers_with_sources(
         frame.locator("#question").fill("x" * 2500)  # the panel's errors speak its language, German here
         frame.locator("#send").click()
         frame.locator(".answer").nth(2).wait_for(timeout=30_000)
-        assert frame.locator(".answer").nth(2).inner_text().startswith("Die Frage ist 2.500 Zeichen lang")
+        assert (
+            frame.locator(".answer")
+            .nth(2)
+            .inner_text()
+            .startswith("Die Frage ist 2.500 Zeichen lang; erlaubt sind 2.000.")
+        )
         frame.locator("#question").fill(XSS)
         frame.locator("#send").click()
         frame.locator(".answer").nth(3).wait_for(timeout=30_000)

@@ -91,5 +91,10 @@ def question_problem(question: str, limit: int, lang: str) -> str | None:
     except RagError:
         return TEXT[lang]["empty"]
     if len(q) > limit:
-        return TEXT[lang]["too_long"].format(n=f"{len(q):,}".replace(",", "." if lang == "de" else ","), limit=limit)
+        return TEXT[lang]["too_long"].format(n=_number(len(q), lang), limit=_number(limit, lang))
     return None
+
+
+def _number(n: int, lang: str) -> str:
+    """2.500 in German, 2,500 in English."""
+    return f"{n:,}".replace(",", "." if lang == "de" else ",")
