@@ -116,6 +116,8 @@ class Settings:
     # Answers computed at once; further requests wait in a queue of at most `max_queue`, then "busy".
     concurrency: int = 2
     max_queue: int = 32
+    # Bearer token for /api/* and /v1/* (`Authorization: Bearer KEY`); empty leaves them open.
+    api_key: str = field(default="", repr=False)  # never in logs or error messages
 
     def __post_init__(self) -> None:
         """Reject what no stage could work with, naming the variable and what it may be."""
