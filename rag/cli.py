@@ -51,7 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
         "replace their chunks, deleted files disappear from the index.",
     )
     i.add_argument("--seeds", type=Path, help="articles folder (RAG_SEEDS_DIR, default ./seeds)")
-    i.add_argument("--rebuild", action="store_true", help="drop the index and build it anew")
+    i.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="build the index anew (after changing the model); the old one answers until the new one is complete",
+    )
     i.add_argument("--json", action="store_true", help="print the report as JSON")
 
     q = sub.add_parser(
@@ -152,6 +156,7 @@ def _print_report(report: Any, as_json: bool) -> int:
             f"indexed: {len(report.added)} added, {len(report.updated)} updated, "
             f"{len(report.unchanged)} unchanged, {len(report.removed)} removed; "
             f"{report.chunks} chunks in the index"
+            + ("; the damaged vector index was rebuilt" if report.repaired else "")
         )
         for path, why in report.failed.items():
             print(terminal.safe(f"skipped {path}: {why}"), file=sys.stderr)

@@ -2,7 +2,9 @@
 
 A document's version (`doc_hash`) covers its cleaned text and the chunking settings. New chunks
 are upserted before the previous version's chunks are deleted, so a crash leaves either version
-queryable and the next run finishes the job.
+queryable and the next run finishes the job. Every run first checks that the vector index reaches
+every stored chunk; a damaged one, like `--rebuild`, is rebuilt into a new collection that
+replaces the old one only when complete.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from rag import repair
 from rag.chunk import chunk_document
 from rag.config import Settings
 from rag.embed import Embedder
@@ -51,6 +54,7 @@ class IndexReport:
     # Same cleaned text under another file name: indexed once, or every answer would cite it twice.
     duplicates: dict[str, str] = field(default_factory=dict)
     chunks: int = 0
+    repaired: str = ""  # what was wrong with the vector index this run rebuilt ("" when nothing)
 
     def to_json(self) -> dict[str, object]:
         return self.__dict__.copy()
@@ -83,14 +87,31 @@ def index_folder(
     settings: Settings,
     progress: bool = True,
     on_doc: Callable[[str], None] | None = None,
+    rebuild: bool = False,
 ) -> IndexReport:
     """Bring the store in line with the article files in `folder`.
 
     `embedder` is a factory: a run with nothing to embed never loads the model. The run holds the
     collection's lease, so two runs never write to one Chroma server's collection at once.
+    With `rebuild`, or when the vector index is damaged, the run writes a new collection and
+    makes it the serving one at the end; until then the old one answers, also after a crash.
     """
     with collection_lease(store) as renew:
-        return _bring_in_line(folder, store, embedder, settings, progress, on_doc, renew)
+        store.drop_stale()  # what a killed rebuild left
+        wrong = "" if rebuild else repair.damage(store)
+        if not (rebuild or wrong):
+            return _bring_in_line(folder, store, embedder, settings, progress, on_doc, renew)
+        target = store.successor()
+        if wrong:
+            repair.restore(store, target, embedder, GROUP_BATCHES * settings.batch_size, renew, wrong)
+        report = _bring_in_line(folder, target, embedder, settings, progress, on_doc, renew)
+        repair.check(target)  # never swap in an index that is no better
+        target.promote()
+        report.repaired = wrong
+    store.drop_stale()  # the replaced collection and its vector folder
+    if wrong:
+        log.warning("repaired the vector index in %s: %d chunks, all reachable", store.where, report.chunks)
+    return report
 
 
 def _bring_in_line(

@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from rag import answerable, generate
+from rag import answerable, generate, repair
 from rag.cite import check
 from rag.config import Settings
 from rag.conversation import standalone
@@ -83,6 +83,7 @@ class Assistant:
                     f"The index in {self.settings.data_dir} is empty.",
                     "Add articles and run `python -m rag index`.",
                 )
+            repair.check(store)  # damaged vector files answer wrongly without a word: say so instead
             self._retriever = Retriever(store, self.embedder, self.settings)
         else:
             self._retriever.refresh()  # `rag index` in another process may have changed the index
@@ -92,10 +93,15 @@ class Assistant:
         with writer_lock(self.settings.data_dir):
             store = self.store(create=True, rebuild=rebuild)
             report = index_folder(
-                folder or self.settings.seeds_dir, store, lambda: self.embedder, self.settings, progress=progress
+                folder or self.settings.seeds_dir,
+                store,
+                lambda: self.embedder,
+                self.settings,
+                progress=progress,
+                rebuild=rebuild,
             )
         if self._retriever is not None:
-            self._retriever.reload()
+            self._retriever.reload(self.store())  # a rebuild serves from another collection
         return report
 
     def search(self, question: str, k: int | None = None, method: str | None = None) -> list[Hit]:

@@ -1,25 +1,31 @@
-"""Chroma vector store; the only module that imports chromadb.
+"""Chroma vector store; with its clients in `rag.chroma`, the only modules that import chromadb.
 
 Cosine space, vectors always passed in (never Chroma's default embedding function), telemetry off.
 Each chunk carries its document's `doc_hash`, which makes re-indexing incremental and crash-safe:
 new chunks are written before the old version's chunks are deleted. The collection's metadata
 carries a `generation` that every finished indexing run which changed something raises, so a
 running server notices another process's run with one cheap metadata read.
+
+`index --rebuild` (and the repair of a damaged index) writes a new collection `<name>.g<n>` while
+the old one keeps serving; a pointer collection `<name>.current` then names the new one, and the
+old one is deleted. A killed rebuild leaves the old index serving and an orphan the next run removes.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
-import os
-from collections.abc import Callable, Sequence
+import math
+import re
+import shutil
+import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar, cast
-from urllib.parse import urlsplit
+from typing import Any
 
 import numpy as np
 
-from rag.errors import RagError, StoreUnavailable
+from rag.chroma import DEFAULT_TIMEOUT, http_client, persistent_client, reachable, vector_folders
+from rag.errors import RagError
 from rag.types import Chunk
 
 log = logging.getLogger(__name__)
@@ -28,33 +34,17 @@ SCHEMA_VERSION = 1
 GENERATION, STATE = "generation", "state"
 _META_KEYS = ("title", "outlet", "date", "url")
 _BATCH = 1000
-DEFAULT_TIMEOUT = 10.0
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def _reachable(method: _F) -> _F:
-    """A lost or stalled Chroma server becomes `StoreUnavailable` (HTTP 503 in the API), not a traceback."""
-
-    @functools.wraps(method)
-    def guarded(self: ChromaStore, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except RagError:
-            raise
-        except Exception as exc:
-            import httpx  # chromadb's HTTP client; the embedded store never raises these
-
-            if not isinstance(exc, httpx.TransportError):
-                raise
-            raise _unavailable(self.where, self.timeout, exc) from exc
-
-    return cast(_F, guarded)
+POINTER = ".current"  # suffix of the collection whose metadata names the collection queries go to
+_GEN = re.compile(r"\.g(\d+)$")
 
 
 class ChromaStore:
     """One Chroma collection of chunks with their vectors and metadata.
 
     Embedded (`PersistentClient` in `data_dir`) by default; a `chroma run` server when `url` is set.
+    `collection` is the configured name; the collection opened is the one its pointer names (see
+    the module docstring), or `name` when given (a rebuild's new collection). `rebuild` opens the
+    serving collection whatever version or model wrote it, since it is about to be replaced.
     """
 
     def __init__(
@@ -67,21 +57,36 @@ class ChromaStore:
         rebuild: bool = False,
         fresh: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
+        name: str = "",
     ) -> None:
         self.model = model
         self.where = url or str(data_dir)
         self.timeout = timeout  # seconds a Chroma server may take for one request
+        self.base = collection
         self._place = (data_dir, collection, url)
         if not url and not create and not (data_dir / "chroma.sqlite3").exists():
             raise RagError(
                 f"There is no index in {data_dir} yet.", "Build it with `python -m rag index` (or set RAG_DATA_DIR)."
             )
-        self._client = _http_client(url, timeout) if url else _persistent_client(data_dir, fresh)
-        if rebuild and collection in {c.name for c in self._client.list_collections()}:
-            self._client.delete_collection(collection)  # whatever wrote it: version or model may differ
-        self._col = self._collection(collection, create)
+        self._client = http_client(url, timeout) if url else persistent_client(data_dir, fresh)
+        self._col = self._collection(name or self._serving(), create, check=not rebuild)
 
-    def _collection(self, name: str, create: bool) -> Any:
+    @property
+    def name(self) -> str:
+        """The Chroma collection this store reads and writes."""
+        return str(self._col.name)
+
+    def _serving(self) -> str:
+        """The collection queries go to: the pointer's after a rebuild, else the configured name."""
+        from chromadb.errors import NotFoundError
+
+        try:
+            pointer = self._client.get_collection(self.base + POINTER, embedding_function=None)
+        except NotFoundError:
+            return self.base
+        return str((pointer.metadata or {}).get("current") or self.base)
+
+    def _collection(self, name: str, create: bool, check: bool = True) -> Any:
         existing = {c.name for c in self._client.list_collections()}
         if name not in existing:
             if not create:
@@ -93,6 +98,8 @@ class ChromaStore:
                 metadata={"embed_model": self.model, "schema": SCHEMA_VERSION},
             )
         col = self._client.get_collection(name, embedding_function=None)
+        if not check:
+            return col
         schema = (col.metadata or {}).get("schema")
         if schema != SCHEMA_VERSION:
             raise RagError(
@@ -109,28 +116,25 @@ class ChromaStore:
             )
         return col
 
-    @_reachable
-    def reset(self) -> None:
-        """Drop every chunk (used by `index --rebuild`, e.g. after changing the model)."""
-        name = self._col.name
-        self._client.delete_collection(name)
-        self._col = self._collection(name, create=True)
-
     def reopen(self) -> ChromaStore:
-        """The same collection through a new client, which sees other processes' indexing runs."""
+        """The serving collection through a new client, which sees other processes' indexing runs."""
         data_dir, collection, url = self._place
         return ChromaStore(data_dir, collection, self.model, create=False, url=url, fresh=True, timeout=self.timeout)
 
-    @_reachable
+    @reachable
     def generation(self) -> str:
         """Which indexing run the index is at; read fresh each time (the collection object caches it).
 
-        The collection id is part of it: `index --rebuild` makes a new collection.
+        The serving collection's id is part of it: `index --rebuild` makes a new collection. When
+        that is no longer this store's collection, the answer differs on every call, so whoever
+        holds this store opens the serving one anew.
         """
-        col = self._current()
+        col = self._get(self._serving())
+        if col.id != self._col.id:
+            return f"moved to {col.name}:{time.monotonic_ns()}"
         return f"{col.id}:{(col.metadata or {}).get(GENERATION, 0)}"
 
-    @_reachable
+    @reachable
     def mark_state(self, state: str) -> bool:
         """Record what a finished indexing run left (`state`, a digest of the articles' versions).
 
@@ -146,33 +150,92 @@ class ChromaStore:
         col.modify(metadata=meta)
         return True
 
-    @_reachable
+    @reachable
     def marks(self) -> dict[str, Any]:
         """The collection's metadata as stored right now (generation, indexing lease)."""
         return dict(self._current().metadata or {})
 
-    @_reachable
+    @reachable
     def set_marks(self, **values: str | float) -> None:
         """Change some of the collection's metadata, keeping the rest (Chroma replaces all of it)."""
         col = self._current()
         col.modify(metadata={**(col.metadata or {}), **values})
 
     def _current(self) -> Any:
+        return self._get(self._col.name)
+
+    def _get(self, name: str) -> Any:
         from chromadb.errors import NotFoundError
 
         try:
-            return self._client.get_collection(self._col.name, embedding_function=None)
+            return self._client.get_collection(name, embedding_function=None)
         except NotFoundError as exc:  # dropped by `index --rebuild` meanwhile
             raise RagError(
-                f"The index in {self.where} has no collection {self._col.name!r} right now ({type(exc).__name__}).",
+                f"The index in {self.where} has no collection {name!r} right now ({type(exc).__name__}).",
                 "It is probably being rebuilt; try again when `python -m rag index` has finished.",
             ) from exc
 
-    @_reachable
+    @reachable
+    def findable(self, n: int) -> int:
+        """How many distinct chunks one search for `n` nearest neighbours returns (`n` unless damaged).
+
+        Chroma counts chunks from its SQLite records but searches its HNSW files, so a lost or
+        truncated vector folder shows here as a shortfall or an error (`IndexDamaged`).
+        """
+        dim = self._current()._model.dimension  # the public Collection has no accessor for it
+        if n <= 0 or not dim:
+            return 0
+        probe = np.full(dim, 1.0 / math.sqrt(dim), dtype=np.float32)
+        res = self._col.query(query_embeddings=[probe], n_results=n, include=[])
+        return len(set(res["ids"][0]))
+
+    @reachable
+    def successor(self) -> ChromaStore:
+        """A new, empty collection to rebuild into; queries keep going to the serving one until `promote`."""
+        taken = [int(m.group(1)) for n in self._names() if (m := _GEN.search(n))]
+        data_dir, _, url = self._place
+        name = f"{self.base}.g{max(taken, default=0) + 1}"
+        return ChromaStore(data_dir, self.base, self.model, url=url, timeout=self.timeout, name=name)
+
+    @reachable
+    def promote(self) -> None:
+        """Make this collection the serving one: one metadata write, so readers see the old or the new."""
+        pointer = self._client.get_or_create_collection(self.base + POINTER, embedding_function=None)
+        pointer.modify(metadata={"current": self.name})
+
+    @reachable
+    def drop_stale(self) -> list[str]:
+        """Delete this index's collections that do not serve (a finished or killed rebuild's leftovers)."""
+        serving = self._serving()
+        stale = [n for n in self._names() if n != serving]
+        for name in stale:
+            self._drop(name)
+        return stale
+
+    def _names(self) -> list[str]:
+        """This index's collections: the configured name and its rebuilds `<name>.g<n>`."""
+        names = [str(getattr(c, "name", c)) for c in self._client.list_collections()]
+        return [n for n in names if n == self.base or (n.startswith(self.base) and _GEN.fullmatch(n[len(self.base) :]))]
+
+    def _drop(self, name: str) -> None:
+        """Delete a collection and its vector folder (Chroma 1.5 leaves the folder on disk)."""
+        from chromadb.errors import NotFoundError
+
+        try:
+            col = self._client.get_collection(name, embedding_function=None)
+            folders = [] if self._place[2] else vector_folders(self._place[0], col.id)
+            self._client.delete_collection(name)
+        except NotFoundError:  # another run removed it first
+            return
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
+        log.info("removed the old collection %s of %s", name, self.where)
+
+    @reachable
     def count(self) -> int:
         return int(self._col.count())
 
-    @_reachable
+    @reachable
     def doc_hashes(self) -> dict[str, set[str]]:
         """doc id → the document versions present (more than one only after an interrupted run)."""
         out: dict[str, set[str]] = {}
@@ -180,7 +243,7 @@ class ChromaStore:
             out.setdefault(meta["doc"], set()).add(meta["doc_hash"])
         return out
 
-    @_reachable
+    @reachable
     def add(self, chunks: Sequence[Chunk], vectors: np.ndarray, doc_hash: str) -> None:
         for i in range(0, len(chunks), _BATCH):
             part = chunks[i : i + _BATCH]
@@ -191,7 +254,7 @@ class ChromaStore:
                 metadatas=[_meta(c, doc_hash) for c in part],
             )
 
-    @_reachable
+    @reachable
     def delete_doc(self, doc: str, keep_hash: str | None = None) -> None:
         """Delete a document's chunks, except those of version `keep_hash`."""
         where: dict[str, Any] = {"doc": doc}
@@ -199,7 +262,7 @@ class ChromaStore:
             where = {"$and": [{"doc": doc}, {"doc_hash": {"$ne": keep_hash}}]}
         self._col.delete(where=where)
 
-    @_reachable
+    @reachable
     def query(self, vector: np.ndarray, n: int) -> list[tuple[Chunk, float]]:
         """Nearest chunks by cosine similarity (1 - cosine distance), best first.
 
@@ -216,16 +279,22 @@ class ChromaStore:
             log.debug("%d deleted chunks left out of a search", len(res["ids"][0]) - len(found))
         return found
 
-    @_reachable
+    @reachable
     def all_vectors(self) -> tuple[list[str], np.ndarray]:
         """Every chunk id with its stored embedding (exact search in benchmarks, exports)."""
         res = self._get_all(include=["embeddings"])
         return res["ids"], np.asarray(res["embeddings"], dtype=np.float32).reshape(len(res["ids"]), -1)
 
-    @_reachable
+    @reachable
     def all_chunks(self) -> list[Chunk]:
+        return [c for c, _ in self.versioned_chunks()]
+
+    @reachable
+    def versioned_chunks(self) -> list[tuple[Chunk, str]]:
+        """Every chunk with its document's version (`doc_hash`): what a repair re-embeds."""
         res = self._get_all(include=["documents", "metadatas"])
-        return [_chunk(i, d, m) for i, d, m in zip(res["ids"], res["documents"], res["metadatas"], strict=True)]
+        rows = zip(res["ids"], res["documents"], res["metadatas"], strict=True)
+        return [(_chunk(i, d, m), str(m["doc_hash"])) for i, d, m in rows]
 
     def _get_all(self, include: list[str]) -> dict[str, list[Any]]:
         out: dict[str, list[Any]] = {"ids": [], **{k: [] for k in include}}
@@ -236,78 +305,6 @@ class ChromaStore:
             for k in include:
                 out[k].extend(res[k])  # embeddings come as a numpy array: extend, never +=
         return out
-
-
-def _chroma() -> tuple[Any, Any]:
-    """The chromadb module (imported only when a store opens) and its settings, telemetry off."""
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    return chromadb, ChromaSettings(anonymized_telemetry=False)
-
-
-def _persistent_client(data_dir: Path, fresh: bool = False) -> Any:
-    """Chroma's embedded client; `fresh` bypasses its one-client-per-folder cache.
-
-    A cached client keeps the vector index it loaded and never sees what another process wrote.
-    The old client is only dropped from the cache, not stopped: searches still running on it
-    finish, and it is freed with its last user.
-    """
-    chromadb, settings = _chroma()
-    if fresh:
-        from chromadb.api.shared_system_client import SharedSystemClient
-
-        SharedSystemClient._identifier_to_system.pop(str(data_dir), None)
-        SharedSystemClient._identifier_to_refcount.pop(str(data_dir), None)
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(data_dir), settings=settings)
-    except Exception as exc:  # chromadb raises plain Exceptions for broken folders
-        raise RagError(
-            f"Cannot open the index in {data_dir}: {exc}",
-            "Check the folder, or delete it and run `python -m rag index`.",
-        ) from exc
-
-
-def _http_client(url: str, timeout: float) -> Any:
-    chromadb, settings = _chroma()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise RagError(f"RAG_CHROMA_URL={url!r} is not an http(s) URL.", "Use e.g. http://localhost:8000.")
-    try:
-        client = chromadb.HttpClient(
-            host=parts.hostname,
-            port=parts.port or (443 if parts.scheme == "https" else 80),
-            ssl=parts.scheme == "https",
-            settings=settings,
-        )
-        _set_timeout(client, timeout)
-        client.heartbeat()
-        return client
-    except Exception as exc:  # connection errors come in many types
-        raise _unavailable(url, timeout, exc) from exc
-
-
-def _set_timeout(client: Any, timeout: float) -> None:
-    """chromadb's HTTP client waits forever (httpx timeout None): a stalled server would hang every request."""
-    import httpx
-
-    client._server._session.timeout = httpx.Timeout(timeout)
-
-
-def _unavailable(url: str, timeout: float, exc: Exception) -> StoreUnavailable:
-    import httpx
-
-    if isinstance(exc, httpx.TimeoutException):
-        reason = f"the Chroma server did not answer within {timeout:g} s"
-    else:
-        reason = f"the Chroma server cannot be reached ({type(exc).__name__}: {exc})"
-    return StoreUnavailable(
-        f"The index is not reachable: {reason} ({url}).",
-        "Check that `chroma run` is up (or unset RAG_CHROMA_URL); requests work again as soon as it answers.",
-        reason,
-    )
 
 
 def _meta(c: Chunk, doc_hash: str) -> dict[str, Any]:
