@@ -1,28 +1,31 @@
-"""Read article files (text, Markdown, HTML), strip web boilerplate, and extract title/outlet/date/link.
+"""Read article files (text, Markdown, HTML, PDF), strip web boilerplate, and extract title/outlet/date/link.
 
 Cleaning works on whole lines: navigation, ads, credits, teasers and comment widgets are lines of
-their own in pasted web pages, so dropping lines keeps every kept sentence byte-identical.
+their own in pasted web pages, so dropping lines keeps every kept sentence byte-identical. HTML and
+PDF are turned into such lines first (`rag.extract`); what the user states (`rag.usermeta`) wins.
 """
 
 from __future__ import annotations
 
 import hashlib
-import html
+import json
 import logging
 import os
 import re
-from dataclasses import dataclass
 from datetime import date
-from html.parser import HTMLParser
 from pathlib import Path
 
 from rag.errors import RagError
+from rag.extract import Meta, html_to_text, pdf_to_text
 from rag.types import Document
+from rag.usermeta import read_sidecar, split_front_matter
 
 log = logging.getLogger(__name__)
 
-SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
+SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf"}
+HTML = {".html", ".htm"}
 MAX_FILE_BYTES = 5_000_000
+MAX_PDF_BYTES = 20_000_000  # a PDF carries fonts and images beside its text
 
 # Lines that are web furniture in their entirety.
 _BOILERPLATE = re.compile(
@@ -63,14 +66,7 @@ _REPORTED = re.compile(
 )
 _OUTLETS = ((re.compile(r"Angeboten der DW|p\.dw\.com|DW-Interview"), "DW"),)
 _BODY_MIN = 100  # a line this long is article prose, not furniture
-
-
-@dataclass(frozen=True)
-class _Meta:
-    title: str = ""
-    outlet: str = ""
-    date: str = ""
-    url: str = ""
+_SENTENCE_END = re.compile(r"[.!?…][\"'“”»«)]*$")
 
 
 def discover(folder: Path, problems: dict[str, str] | None = None) -> list[Path]:
@@ -82,7 +78,7 @@ def discover(folder: Path, problems: dict[str, str] | None = None) -> list[Path]
     if not folder.exists():
         raise RagError(
             f"The articles folder {folder} does not exist.",
-            "Pass --seeds DIR or set RAG_SEEDS_DIR to a folder with .txt/.md/.html files.",
+            "Pass --seeds DIR or set RAG_SEEDS_DIR to a folder with .txt/.md/.html/.pdf files.",
         )
     if not folder.is_dir():
         raise RagError(f"{folder} is not a folder.", "Pass a folder of article files with --seeds.")
@@ -106,18 +102,24 @@ def discover(folder: Path, problems: dict[str, str] | None = None) -> list[Path]
     return sorted(p for p in found if p.is_file() or p.is_symlink())
 
 
-def read_text(path: Path) -> str:
-    """Read a file as UTF-8 (a BOM is allowed); anything else is rejected with the reason."""
+def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """A file's bytes, or a RagError saying why they cannot be had."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         hint = "Check where the link points." if path.is_symlink() else "Check the file's permissions."
         raise RagError(f"{path} cannot be read: {exc.strerror}.", hint) from exc
-    if len(raw) > MAX_FILE_BYTES:
+    if len(raw) > limit:
         raise RagError(
-            f"{path} is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}.",
+            f"{path} is {len(raw):,} bytes; the limit is {limit:,}.",
             "Split the file into one article per file.",
         )
+    return raw
+
+
+def read_text(path: Path) -> str:
+    """Read a file as UTF-8 (a BOM is allowed); anything else is rejected with the reason."""
+    raw = read_bytes(path)
     if b"\x00" in raw[:8192]:
         raise RagError(f"{path} looks binary, not like text.", "Save the article as UTF-8 text.")
     try:
@@ -130,25 +132,24 @@ def read_text(path: Path) -> str:
 
 
 def load_document(path: Path) -> Document:
-    """Read and clean one article file."""
-    text = read_text(path)
-    meta = _Meta()
-    if path.suffix.lower() in {".html", ".htm"}:
-        text, meta = html_to_text(text)
-    cleaned, found = clean(text)
-    meta = _Meta(
-        *(
-            a or b
-            for a, b in zip(
-                (meta.title, meta.outlet, meta.date, meta.url),
-                (found.title, found.outlet, found.date, found.url),
-                strict=True,
-            )
-        )
-    )
+    """Read, extract and clean one article file; front matter and a NAME.meta.json sidecar override its metadata."""
+    suffix = path.suffix.lower()
+    stated: dict[str, str] = {}
+    if suffix == ".pdf":
+        text, meta = pdf_to_text(read_bytes(path, MAX_PDF_BYTES), path)
+    elif suffix in HTML:
+        text, meta = html_to_text(read_text(path))
+    else:
+        text, stated = split_front_matter(read_text(path), path)
+        meta = Meta()
+    stated |= read_sidecar(path)
+    cleaned, found = clean(text, pasted=suffix not in HTML | {".pdf"})
+    meta = meta.fill(found)
+    meta = Meta(**{k: stated.get(k, getattr(meta, k)) for k in ("title", "outlet", "date", "url")})
     if not cleaned.strip():
         raise RagError(f"{path} has no article text after cleaning.", "Check that the file is an article.")
-    digest = hashlib.sha256(cleaned.encode()).hexdigest()
+    # Stated metadata is part of the version, so editing a sidecar re-indexes the article.
+    key = cleaned + ("\x00" + json.dumps(stated, sort_keys=True) if stated else "")
     return Document(
         doc_id=path.stem,
         text=cleaned,
@@ -157,12 +158,16 @@ def load_document(path: Path) -> Document:
         date=meta.date,
         url=meta.url,
         source_path=str(path),
-        content_hash=digest,
+        content_hash=hashlib.sha256(key.encode()).hexdigest(),
     )
 
 
-def clean(text: str) -> tuple[str, _Meta]:
-    """Return the article without boilerplate lines, plus the metadata the lines revealed."""
+def clean(text: str, pasted: bool = True) -> tuple[str, Meta]:
+    """Return the article without boilerplate lines, plus the metadata the lines revealed.
+
+    A pasted page ends in widgets and teasers, so every short line after the last long one goes; text
+    an extractor already took from a page or PDF loses only a trailing byline.
+    """
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     url, kept = "", []
     for i, line in enumerate(lines):
@@ -173,9 +178,9 @@ def clean(text: str) -> tuple[str, _Meta]:
         if _BOILERPLATE.match(s) or _is_alt_text(s, lines[i + 1 : i + 3]):
             continue
         kept.append(_CREDIT_PAREN.sub("", _CREDIT_TAIL.sub("", s)))
-    kept = _trim_tail(kept)
+    kept = _trim_tail(kept) if pasted else _trim_byline(kept)
     body = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
-    return body, _Meta(title=_title(text, kept), outlet=_outlet(text), date=_date(kept, text), url=url)
+    return body, Meta(title=_title(text, kept), outlet=_outlet(text), date=_date(kept, text), url=url)
 
 
 def _unwrap_url(url: str) -> str:
@@ -198,6 +203,16 @@ def _trim_tail(lines: list[str]) -> list[str]:
     """After the last paragraph of prose come bylines, teasers and widgets: drop short trailing lines."""
     last = max((i for i, s in enumerate(lines) if len(s) >= _BODY_MIN), default=len(lines) - 1)
     return lines[: last + 1]
+
+
+def _trim_byline(lines: list[str]) -> list[str]:
+    """Drop short trailing lines that are no sentence: "Von Anna Muster, ARD-Studio Tokio", "mak/kle (dpa, afp)"."""
+    end = len(lines)
+    while end and (
+        not lines[end - 1] or (len(lines[end - 1]) < _BODY_MIN and not _SENTENCE_END.search(lines[end - 1]))
+    ):
+        end -= 1
+    return lines[:end]
 
 
 def _headline(s: str) -> bool:
@@ -255,58 +270,3 @@ def _iso(year: str | int, month: str | int, day: str | int) -> str:
         return date(int(year), int(month), int(day)).isoformat()
     except ValueError:
         return ""
-
-
-class _HTMLText(HTMLParser):
-    """Visible text of an HTML page, one block element per line, plus its meta tags."""
-
-    SKIP = {"script", "style", "nav", "header", "footer", "aside", "form", "noscript", "figure"}
-    BLOCK = {"p", "div", "h1", "h2", "h3", "h4", "li", "br", "section", "article", "tr", "time"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.meta: dict[str, str] = {}
-        self.skip = 0
-        self.in_title = False
-        self.title = ""
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "meta":
-            key = a.get("property") or a.get("name") or ""
-            self.meta[key] = a.get("content", "")
-        elif tag == "link" and a.get("rel") == "canonical":
-            self.meta.setdefault("og:url", a.get("href", ""))
-        if tag in self.SKIP:
-            self.skip += 1
-        self.in_title = tag == "title"
-        if tag in self.BLOCK:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self.SKIP and self.skip:
-            self.skip -= 1
-        if tag in self.BLOCK:
-            self.parts.append("\n")
-        self.in_title = False
-
-    def handle_data(self, data: str) -> None:
-        if self.in_title:
-            self.title += data
-        elif not self.skip:
-            self.parts.append(re.sub(r"\s+", " ", data))
-
-
-def html_to_text(source: str) -> tuple[str, _Meta]:
-    parser = _HTMLText()
-    parser.feed(source)
-    text = "\n".join(line.strip() for line in "".join(parser.parts).split("\n"))
-    m = parser.meta
-    published = (m.get("article:published_time") or m.get("date") or "")[:10]
-    return html.unescape(text), _Meta(
-        title=m.get("og:title") or parser.title.strip(),
-        outlet=m.get("og:site_name", ""),
-        date=published if re.match(r"^\d{4}-\d{2}-\d{2}$", published) else "",
-        url=m.get("og:url", ""),
-    )
