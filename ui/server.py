@@ -25,7 +25,7 @@ from rag.errors import IndexDamaged, RagError, StoreUnavailable
 from rag.generate import Turn, available
 from rag.lang import detect
 from rag.pipeline import Assistant
-from ui import chat
+from ui import auth, chat, openai_api
 from ui.texts import I18N, TEXT, interface_lang, question_problem
 
 log = logging.getLogger(__name__)
@@ -129,6 +129,7 @@ def build_app(assistant: Assistant) -> FastAPI:
     allowed = origins(s.allowed_origins)
     gate = Gate(s.concurrency, s.max_queue)
     app = FastAPI(title="rag-assistant API", description="Cited answers from German news articles.", version="1")
+    auth.protect(app, s.api_key)  # first added, so it runs inside CORS
     app.add_middleware(
         CORSMiddleware, allow_origin_regex=_cors_regex(allowed), allow_methods=["GET", "POST"], allow_headers=["*"]
     )
@@ -206,6 +207,8 @@ def build_app(assistant: Assistant) -> FastAPI:
     @app.get("/widget", include_in_schema=False)
     def widget_page() -> FileResponse:
         return FileResponse(STATIC / "widget.html", media_type="text/html")
+
+    openai_api.mount(app, assistant, gate, index_down_for)  # after the error handlers: it reshapes them
 
     demo = chat.build(assistant)
     demo.queue(default_concurrency_limit=s.concurrency, max_size=s.max_queue)

@@ -1,0 +1,168 @@
+"""The OpenAI-compatible endpoint, through the real `openai` client against the real server process.
+
+The server runs with RAG_API_KEY set, so every test also goes through the key check; the open
+routes without a key are `tests/test_api.py`'s.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+import pytest
+
+from rag.pipeline import Assistant
+
+from .ui_server import ui_server
+
+pytestmark = pytest.mark.slow
+KEY = "test-key-5f0c"
+ALLOWED = "http://127.0.0.1:5999"
+MODEL = "rag-assistant"
+BRICS = "Wo findet der BRICS-Gipfel statt?"
+
+
+@pytest.fixture(scope="module")
+def server(assistant: Assistant, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    log_file = tmp_path_factory.mktemp("openai") / "server.log"
+    with ui_server(assistant.settings.data_dir, log_file, RAG_API_KEY=KEY, RAG_ALLOWED_ORIGINS=ALLOWED) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def client(server: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=server + "/v1", api_key=KEY, max_retries=0, timeout=120)
+
+
+def ask(client: openai.OpenAI, *messages: dict[str, str]) -> Any:
+    return client.chat.completions.create(model=MODEL, messages=list(messages))  # type: ignore[arg-type]
+
+
+def user(text: str) -> dict[str, str]:
+    return {"role": "user", "content": text}
+
+
+def test_models_lists_the_assistant(client: openai.OpenAI) -> None:
+    assert [m.id for m in client.models.list()] == [MODEL]
+    assert client.models.retrieve(MODEL).id == MODEL
+    with pytest.raises(openai.NotFoundError) as err:
+        client.models.retrieve("gpt-4o")
+    assert err.value.code == "model_not_found"
+
+
+def test_answer_carries_markers_sources_and_citations(client: openai.OpenAI) -> None:
+    done = ask(client, {"role": "system", "content": "Antworte kurz."}, user(BRICS))
+    text = done.choices[0].message.content
+    citations = done.model_extra["citations"]
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", text.split("\n\nQuellen:")[0])}
+    assert "Kasan" in text and markers and done.choices[0].finish_reason == "stop" and done.model == MODEL
+    assert markers == {c["n"] for c in citations} and not done.model_extra["refused"]
+    assert "\n\nQuellen:\n- [1] " in text and all(c["quote"] in " ".join(text.split()) for c in citations)
+    assert all({"doc", "start", "end", "quote", "title", "url"} <= set(c) for c in citations)
+
+
+def test_streaming_concatenates_to_the_same_answer(client: openai.OpenAI) -> None:
+    whole = ask(client, user(BRICS))
+    chunks = list(client.chat.completions.create(model=MODEL, messages=[user(BRICS)], stream=True))  # type: ignore[list-item]
+    text = "".join(c.choices[0].delta.content or "" for c in chunks)
+    assert text == whole.choices[0].message.content and len(chunks) >= 4
+    assert chunks[0].choices[0].delta.role == "assistant" and chunks[-1].choices[0].finish_reason == "stop"
+    assert chunks[-1].model_extra["citations"] == whole.model_extra["citations"]
+    assert len({c.id for c in chunks}) == 1
+
+
+def test_follow_up_uses_the_history(client: openai.OpenAI) -> None:
+    first_q = "Worüber berieten die Minister Russlands und Japans in Tokio?"
+    first = ask(client, user(first_q))
+    topic = {c["doc"] for c in first.model_extra["citations"]}
+    reply = first.choices[0].message.content
+    follow = ask(client, user(first_q), {"role": "assistant", "content": reply}, user("Und wann war das?"))
+    cited = {c["doc"] for c in follow.model_extra["citations"]}
+    assert topic and not follow.model_extra["refused"] and cited & topic
+
+
+def test_a_refusal_is_an_answer(client: openai.OpenAI) -> None:
+    done = ask(client, user("Wie hoch ist der Verteidigungshaushalt von Brasilien?"))
+    assert done.model_extra["refused"] and done.model_extra["citations"] == []
+    assert done.choices[0].message.content.startswith("In den Artikeln steht dazu nichts.")
+
+
+@pytest.mark.parametrize(
+    ("messages", "wanted"),
+    [
+        ([user("   ")], "empty"),
+        ([user("x" * 100_000)], "limit"),
+        ([user(BRICS), {"role": "assistant", "content": "Kasan."}], "last message"),
+        ([], "messages"),
+    ],
+)
+def test_bad_input_is_400_in_openai_shape(client: openai.OpenAI, messages: list[Any], wanted: str) -> None:
+    with pytest.raises(openai.BadRequestError) as err:
+        client.chat.completions.create(model=MODEL, messages=messages)
+    body = err.value.body
+    assert isinstance(body, dict) and wanted in body["message"] and body["type"] == "invalid_request_error"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"model": "rag-assistant", "messages": [{"role": "user", "content": "Kasan?"}], "temperature": NaN}',
+        b'{"model": "rag-assistant", "messages": [{"role": "robot", "content": "Kasan?"}]}',
+        b'{"model": "rag-assistant", "messages": "Kasan?"}',
+        b'{"model": "rag-assistant", "messages": [{"role": "user", "content": NaN}]}',
+        b"not json",
+    ],
+)
+def test_malformed_requests_are_400_in_openai_shape(server: str, raw: bytes) -> None:
+    headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
+    r = httpx.post(server + "/v1/chat/completions", content=raw, headers=headers, timeout=60)
+    assert r.status_code == 400 and r.json()["error"]["type"] == "invalid_request_error"
+    assert "not valid" in r.json()["error"]["message"]
+
+
+def test_unknown_model_is_404(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.NotFoundError) as err:
+        client.chat.completions.create(model="gpt-4o", messages=[user(BRICS)])  # type: ignore[list-item]
+    assert err.value.code == "model_not_found" and MODEL in err.value.message
+
+
+def test_the_api_key_guards_every_api_route(server: str) -> None:
+    wrong = openai.OpenAI(base_url=server + "/v1", api_key="wrong", max_retries=0)
+    with pytest.raises(openai.AuthenticationError) as err:
+        wrong.models.list()
+    assert err.value.status_code == 401 and err.value.code == "invalid_api_key"
+    with httpx.Client(base_url=server, timeout=120) as http:
+        for headers in [{}, {"Authorization": "Bearer wrong"}, {"Authorization": KEY}]:
+            r = http.post("/api/ask", json={"question": BRICS}, headers=headers)
+            assert r.status_code == 401 and r.json()["error"] and r.headers["www-authenticate"] == "Bearer"
+        r = http.post("/api/ask", json={"question": BRICS}, headers={"Authorization": f"Bearer {KEY}"})
+        assert r.status_code == 200 and "Kasan" in r.json()["answer"]
+        assert http.post("/api/search", json={"question": "Kasan"}).status_code == 401
+        assert http.get("/api/health").status_code == 200  # liveness stays open
+        preflight = {"Origin": ALLOWED, "Access-Control-Request-Method": "POST"}
+        preflight["Access-Control-Request-Headers"] = "authorization,content-type"
+        r = http.options("/v1/chat/completions", headers=preflight)
+        assert r.status_code == 200 and r.headers["access-control-allow-origin"] == ALLOWED
+
+
+def test_openapi_documents_the_endpoint(server: str) -> None:
+    paths = httpx.get(server + "/openapi.json").json()["paths"]
+    post = paths["/v1/chat/completions"]["post"]
+    assert "/v1/models" in paths and {"200", "400", "401", "503"} <= set(post["responses"])
+
+
+def test_busy_is_503_with_retry_after(assistant: Assistant, tmp_path: Path) -> None:
+    """One answer at a time and no queue: the streams that do not fit are told to come back."""
+    import concurrent.futures as cf
+
+    env = {"RAG_CONCURRENCY": "1", "RAG_MAX_QUEUE": "0"}
+    with ui_server(assistant.settings.data_dir, tmp_path / "log", **env) as url, cf.ThreadPoolExecutor(6) as pool:
+        body = {"model": MODEL, "messages": [user("Welche Länder hielten Manöver ab?")], "stream": True}
+        results = list(pool.map(lambda _: httpx.post(url + "/v1/chat/completions", json=body, timeout=120), range(6)))
+    busy = [r for r in results if r.status_code == 503]
+    assert busy and all(r.json()["error"]["code"] == "retry" and r.headers["retry-after"] for r in busy)
+    assert any(r.status_code == 200 and r.text.rstrip().endswith("data: [DONE]") for r in results)
