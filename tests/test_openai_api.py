@@ -7,6 +7,7 @@ routes without a key are `tests/test_api.py`'s.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -155,14 +156,32 @@ def test_openapi_documents_the_endpoint(server: str) -> None:
     assert "/v1/models" in paths and {"200", "400", "401", "503"} <= set(post["responses"])
 
 
-def test_busy_is_503_with_retry_after(assistant: Assistant, tmp_path: Path) -> None:
-    """One answer at a time and no queue: the streams that do not fit are told to come back."""
+def test_busy_is_503_with_retry_after_and_streams_give_their_slot_back(assistant: Assistant, tmp_path: Path) -> None:
+    """One answer at a time and no queue: the requests that do not fit are told to come back; a
+    stream holds its slot until it ends, also when the client leaves early."""
     import concurrent.futures as cf
 
     env = {"RAG_CONCURRENCY": "1", "RAG_MAX_QUEUE": "0"}
-    with ui_server(assistant.settings.data_dir, tmp_path / "log", **env) as url, cf.ThreadPoolExecutor(6) as pool:
-        body = {"model": MODEL, "messages": [user("Welche Länder hielten Manöver ab?")], "stream": True}
-        results = list(pool.map(lambda _: httpx.post(url + "/v1/chat/completions", json=body, timeout=120), range(6)))
-    busy = [r for r in results if r.status_code == 503]
-    assert busy and all(r.json()["error"]["code"] == "retry" and r.headers["retry-after"] for r in busy)
-    assert any(r.status_code == 200 and r.text.rstrip().endswith("data: [DONE]") for r in results)
+    body = {"model": MODEL, "messages": [user("Welche Länder hielten Manöver ab?")], "stream": True}
+    with ui_server(assistant.settings.data_dir, tmp_path / "log", **env) as url:
+        with cf.ThreadPoolExecutor(6) as pool:
+            post = lambda _: httpx.post(url + "/v1/chat/completions", json=body, timeout=120)  # noqa: E731
+            results = list(pool.map(post, range(6)))
+        busy = [r for r in results if r.status_code == 503]
+        assert busy and all(r.json()["error"]["code"] == "retry" and r.headers["retry-after"] for r in busy)
+        assert any(r.status_code == 200 and r.text.rstrip().endswith("data: [DONE]") for r in results)
+        with httpx.stream("POST", url + "/v1/chat/completions", json=body, timeout=120) as r:
+            assert next(r.iter_lines()).startswith("data: ")  # then hang up
+        time.sleep(1)
+        again = httpx.post(url + "/v1/chat/completions", json={**body, "stream": False}, timeout=120)
+        assert again.status_code == 200 and not again.json()["refused"]
+
+
+def test_the_readme_example_runs(server: str, capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### OpenAI-compatible endpoint", 1)[1]
+    code = re.findall(r"```python\n(.*?)```", section, re.S)[0]
+    code = code.replace("http://127.0.0.1:7860/v1", server + "/v1").replace('api_key="KEY"', f'api_key="{KEY}"')
+    exec(compile(code, "README.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert "Kasan" in out and "Quellen:\n- [1] " in out and "'quote'" in out

@@ -8,10 +8,11 @@ answer with its `[n]` markers and a readable source list; the structured citatio
 from __future__ import annotations
 
 import inspect
-import itertools
 import json
 import logging
+import queue
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -243,6 +244,22 @@ def sse(events: Iterator[Event], held: ExitStack, lang: str) -> Iterator[str]:
     yield "data: [DONE]\n\n"
 
 
+def relay(chunks: Iterator[str]) -> Iterator[str]:
+    """`chunks` made in a thread of their own: the answer ends and gives its gate slot back even when
+    the client hangs up (an abandoned generator would hold it until garbage collection)."""
+    made: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                made.put(chunk)
+        finally:
+            made.put(None)
+
+    threading.Thread(target=produce, name="openai-stream", daemon=True).start()
+    return iter(made.get, None)
+
+
 def mount(
     app: FastAPI,
     assistant: Assistant,
@@ -294,13 +311,9 @@ def mount(
             stack.enter_context(guard(question))
             events = assistant.answer_stream(question, history)
             next(events)  # retrieval, while its errors can still be HTTP errors
-            chunks = sse(events, stack.pop_all(), lang)
-        # Started here, so closing the stream releases the gate however the response ends.
-        first = next(chunks)
+            chunks = relay(sse(events, stack.pop_all(), lang))
         return StreamingResponse(
-            itertools.chain([first], chunks),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            chunks, media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
         )
 
     app.include_router(router)
