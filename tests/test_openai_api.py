@@ -16,11 +16,14 @@ import httpx
 import openai
 import pytest
 
+from rag.generate import Turn
 from rag.pipeline import Assistant
+from rag.types import Answer, Chunk, Hit
+from ui.openai_api import Message, OpenAIError, Streamed, conversation, extras
 
 from .ui_server import ui_server
 
-pytestmark = pytest.mark.slow
+slow = pytest.mark.slow
 KEY = "test-key-5f0c"
 ALLOWED = "http://127.0.0.1:5999"
 MODEL = "rag-assistant"
@@ -47,6 +50,7 @@ def user(text: str) -> dict[str, str]:
     return {"role": "user", "content": text}
 
 
+@slow
 def test_models_lists_the_assistant(client: openai.OpenAI) -> None:
     assert [m.id for m in client.models.list()] == [MODEL]
     assert client.models.retrieve(MODEL).id == MODEL
@@ -55,6 +59,7 @@ def test_models_lists_the_assistant(client: openai.OpenAI) -> None:
     assert err.value.code == "model_not_found"
 
 
+@slow
 def test_answer_carries_markers_sources_and_citations(client: openai.OpenAI) -> None:
     done = ask(client, {"role": "system", "content": "Antworte kurz."}, user(BRICS))
     text = done.choices[0].message.content
@@ -66,6 +71,7 @@ def test_answer_carries_markers_sources_and_citations(client: openai.OpenAI) -> 
     assert all({"doc", "start", "end", "quote", "title", "url"} <= set(c) for c in citations)
 
 
+@slow
 def test_streaming_concatenates_to_the_same_answer(client: openai.OpenAI) -> None:
     whole = ask(client, user(BRICS))
     chunks = list(client.chat.completions.create(model=MODEL, messages=[user(BRICS)], stream=True))  # type: ignore[list-item]
@@ -76,6 +82,7 @@ def test_streaming_concatenates_to_the_same_answer(client: openai.OpenAI) -> Non
     assert len({c.id for c in chunks}) == 1
 
 
+@slow
 def test_follow_up_uses_the_history(client: openai.OpenAI) -> None:
     first_q = "Worüber berieten die Minister Russlands und Japans in Tokio?"
     first = ask(client, user(first_q))
@@ -86,12 +93,14 @@ def test_follow_up_uses_the_history(client: openai.OpenAI) -> None:
     assert topic and not follow.model_extra["refused"] and cited & topic
 
 
+@slow
 def test_a_refusal_is_an_answer(client: openai.OpenAI) -> None:
     done = ask(client, user("Wie hoch ist der Verteidigungshaushalt von Brasilien?"))
     assert done.model_extra["refused"] and done.model_extra["citations"] == []
     assert done.choices[0].message.content.startswith("In den Artikeln steht dazu nichts.")
 
 
+@slow
 @pytest.mark.parametrize(
     ("messages", "wanted"),
     [
@@ -108,6 +117,7 @@ def test_bad_input_is_400_in_openai_shape(client: openai.OpenAI, messages: list[
     assert isinstance(body, dict) and wanted in body["message"] and body["type"] == "invalid_request_error"
 
 
+@slow
 @pytest.mark.parametrize(
     "raw",
     [
@@ -125,12 +135,14 @@ def test_malformed_requests_are_400_in_openai_shape(server: str, raw: bytes) -> 
     assert "not valid" in r.json()["error"]["message"]
 
 
+@slow
 def test_unknown_model_is_404(client: openai.OpenAI) -> None:
     with pytest.raises(openai.NotFoundError) as err:
         client.chat.completions.create(model="gpt-4o", messages=[user(BRICS)])  # type: ignore[list-item]
     assert err.value.code == "model_not_found" and MODEL in err.value.message
 
 
+@slow
 def test_the_api_key_guards_every_api_route(server: str) -> None:
     wrong = openai.OpenAI(base_url=server + "/v1", api_key="wrong", max_retries=0)
     with pytest.raises(openai.AuthenticationError) as err:
@@ -150,12 +162,14 @@ def test_the_api_key_guards_every_api_route(server: str) -> None:
         assert r.status_code == 200 and r.headers["access-control-allow-origin"] == ALLOWED
 
 
+@slow
 def test_openapi_documents_the_endpoint(server: str) -> None:
     paths = httpx.get(server + "/openapi.json").json()["paths"]
     post = paths["/v1/chat/completions"]["post"]
     assert "/v1/models" in paths and {"200", "400", "401", "503"} <= set(post["responses"])
 
 
+@slow
 def test_busy_is_503_with_retry_after_and_streams_give_their_slot_back(assistant: Assistant, tmp_path: Path) -> None:
     """One answer at a time and no queue: the requests that do not fit are told to come back; a
     stream holds its slot until it ends, also when the client leaves early."""
@@ -177,6 +191,7 @@ def test_busy_is_503_with_retry_after_and_streams_give_their_slot_back(assistant
         assert again.status_code == 200 and not again.json()["refused"]
 
 
+@slow
 def test_the_readme_example_runs(server: str, capsys: pytest.CaptureFixture[str]) -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     section = readme.split("### OpenAI-compatible endpoint", 1)[1]
@@ -185,3 +200,33 @@ def test_the_readme_example_runs(server: str, capsys: pytest.CaptureFixture[str]
     exec(compile(code, "README.md", "exec"), {})
     out = capsys.readouterr().out
     assert "Kasan" in out and "Quellen:\n- [1] " in out and "'quote'" in out
+
+
+def test_conversation_pairs_turns_and_drops_the_source_list() -> None:
+    reply = "Kasan. [1]\n\nQuellen:\n- [1] China und Russland …"
+    msgs = [
+        Message(role="assistant", content="Hallo!"),
+        Message(role="system", content="Antworte kurz."),
+        Message(role="user", content=[{"type": "text", "text": "Wo ist der Gipfel?"}, {"type": "image_url"}]),
+        Message(role="assistant", content=reply),
+        Message(role="user", content="Und wann war das?"),
+    ]
+    assert conversation(msgs) == ("Und wann war das?", [Turn("Wo ist der Gipfel?", "Kasan. [1]")])
+    with pytest.raises(OpenAIError) as err:
+        conversation(msgs[:4])
+    assert err.value.status == 400
+
+
+def test_streamed_text_ends_as_the_checked_answer() -> None:
+    s = Streamed()
+    sent = "".join(s.add(p) for p in ["  Kasan liegt", " in Russland. [1] ", "\n"])
+    assert sent == "Kasan liegt in Russland. [1]" and sent + s.rest(sent) == sent
+    assert s.rest("Kasan liegt in Russland. [1] Mehr. [2]") == " Mehr. [2]"
+    assert s.rest("In den Artikeln steht dazu nichts.") == "\n\nIn den Artikeln steht dazu nichts."
+
+
+def test_a_refusal_lists_each_related_article_once() -> None:
+    meta = {"title": "Engere Zusammenarbeit", "outlet": "DW", "date": "2013-11-02", "url": "https://p.dw.com/p/1"}
+    hits = tuple(Hit(Chunk(f"c{i}", "000_a", 0, 5, "text", meta), 0.8) for i in range(2))
+    text = extras(Answer("In den Artikeln steht dazu nichts.", refused=True, related=hits), "de")
+    assert text == "\n\nVielleicht verwandt:\n- Engere Zusammenarbeit (DW, 2013-11-02) <https://p.dw.com/p/1>"
