@@ -59,6 +59,9 @@ def test_health_and_openapi(server: str) -> None:
 def test_ask_with_history_and_search(server: str) -> None:
     status, body, _ = call(server + "/api/ask", {"question": "Wo findet der BRICS-Gipfel statt?"})
     assert status == 200 and not body["refused"] and "Kasan" in body["answer"] and body["citations"]
+    assert body["quoted"] == ""
+    status, body, _ = call(server + "/api/ask", {"question": "Where does the BRICS summit take place?"})
+    assert status == 200 and "Kasan" in body["answer"] and body["quoted"] == "Quoted from the German articles:"
     history = [{"question": "Worüber berieten die Minister Russlands und Japans in Tokio?", "answer": ""}]
     status, body, _ = call(server + "/api/ask", {"question": "Und was sagte Schoigu dazu?", "history": history})
     assert status == 200 and any("Schoigu" in c["quote"] for c in body["citations"])

@@ -18,14 +18,24 @@ def answer_html(answer_text: str) -> str:
     return _MARKER.sub(r'<a class="cite" href="#src-\1">[\1]</a>', html.escape(answer_text, quote=False))
 
 
+def quoted_note(answer: Answer, question_lang: str) -> str:
+    """ "Quoted from the German articles:" when German sentences answer an English question, else "".
+
+    A reader who asked in English would otherwise meet German quotes without a word of why.
+    """
+    if question_lang == "en" and not answer.refused and detect(answer.text, default="en") == "de":
+        return TEXT["en"]["quoted"]
+    return ""
+
+
 def answer_message(answer: Answer, lang: str, question_lang: str) -> str:
     """The chat bubble: answer, notice and unsupported claims (all escaped).
 
     German sentences quoted for an English question are introduced as such, in English.
     """
     parts = [answer_html(answer.text)]
-    if question_lang == "en" and not answer.refused and detect(answer.text, default="en") == "de":
-        parts.insert(0, f"<em>{TEXT['en']['quoted']}</em>")
+    if note := quoted_note(answer, question_lang):
+        parts.insert(0, f"<em>{note}</em>")
     if answer.notice:
         parts.append(f"<em>{html.escape(answer.notice)}</em>")
     if answer.unsupported:

@@ -22,10 +22,12 @@ from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from rag.errors import IndexDamaged, RagError, StoreUnavailable
+from rag.filters import Filter
 from rag.generate import Turn, available
 from rag.lang import detect
 from rag.pipeline import Assistant
-from ui import auth, chat, openai_api
+from ui import auth, chat, documents_api, openai_api
+from ui.render import quoted_note
 from ui.texts import I18N, TEXT, interface_lang, question_problem
 
 log = logging.getLogger(__name__)
@@ -42,15 +44,26 @@ class HistoryTurn(BaseModel):
     answer: str = ""
 
 
-class AskRequest(BaseModel):
+class Only(BaseModel):
+    """Which articles may answer (all when left out)."""
+
+    outlet: str | None = Field(default=None, description="only this outlet, e.g. DW (case does not matter)")
+    since: str | None = Field(default=None, description="only articles dated on or after this day, YYYY-MM-DD")
+    until: str | None = Field(default=None, description="only articles dated on or before this day, YYYY-MM-DD")
+
+    def only(self) -> Filter:
+        return Filter.make(self.outlet, self.since, self.until)
+
+
+class AskRequest(Only):
     question: str = Field(description="German or English question")
     history: list[HistoryTurn] = Field(default=[], description="earlier turns, oldest first (follow-ups)")
     generator: str | None = Field(default=None, description="extractive, openai or llamacpp")
 
 
-class SearchRequest(BaseModel):
+class SearchRequest(Only):
     question: str
-    k: int = Field(default=10, ge=1, le=50)
+    k: int | None = Field(default=None, ge=1, le=50, description="passages to return (default RAG_TOP_K)")
 
 
 class Busy(Exception):
@@ -129,7 +142,7 @@ def build_app(assistant: Assistant) -> FastAPI:
     allowed = origins(s.allowed_origins)
     gate = Gate(s.concurrency, s.max_queue)
     app = FastAPI(title="rag-assistant API", description="Cited answers from German news articles.", version="1")
-    auth.protect(app, s.api_key)  # first added, so it runs inside CORS
+    auth.protect(app, s.api_key, also=s.admin_token)  # first added, so it runs inside CORS
     app.add_middleware(
         CORSMiddleware, allow_origin_regex=_cors_regex(allowed), allow_methods=["GET", "POST"], allow_headers=["*"]
     )
@@ -181,15 +194,18 @@ def build_app(assistant: Assistant) -> FastAPI:
     @app.post("/api/ask", summary="Answer a question with citations")
     def ask(req: AskRequest, request: Request) -> dict[str, Any]:
         check(req.question, request)
+        only = req.only()
         with gate, index_down_for(req.question):
             history = [Turn(t.question, t.answer) for t in req.history]
-            return assistant.answer(req.question, history, req.generator).to_json()
+            answer = assistant.answer(req.question, history, req.generator, only)
+        # The widget and other clients show it above the answer, as the chat does.
+        return answer.to_json() | {"quoted": quoted_note(answer, detect(req.question))}
 
     @app.post("/api/search", summary="Best passages for a question")
     def search(req: SearchRequest, request: Request) -> dict[str, Any]:
         check(req.question, request)
         with gate, index_down_for(req.question):
-            return {"hits": [h.to_json() for h in assistant.search(req.question, k=req.k)]}
+            return {"hits": [h.to_json() for h in assistant.search(req.question, k=req.k, only=req.only())]}
 
     @app.get("/api/health", summary="Liveness, index size and usable generators")
     def health() -> dict[str, Any]:

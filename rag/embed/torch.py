@@ -1,0 +1,66 @@
+"""The `torch` backend: a sentence-transformers model, the only serving module that imports it.
+
+e5 models need `query: ` / `passage: ` prefixes; we always pass them through the model's prompts.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from rag import provision
+from rag.config import Settings
+from rag.errors import RagError
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model, loaded once per process.
+
+    `model`, `query_prompt` and `passage_prompt` are public: the ONNX export is made from them.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        source = settings.embed_model or str(provision.provisioned(settings.cache_dir))
+        if Path(source).exists():  # a local folder never needs the hub; don't even try
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        self.name = settings.embed_model or provision.DEFAULT_MODEL_ID
+        self.batch_size = settings.batch_size
+        try:
+            self.model = SentenceTransformer(source, device="cpu")
+        except (OSError, ValueError) as exc:
+            raise RagError(
+                f"Could not load the embedding model {source!r}: {exc}",
+                "Set RAG_EMBED_MODEL to a local sentence-transformers folder or a hub name you "
+                "can reach, or unset it to use the offline default (`python -m rag setup`).",
+            ) from exc
+        self.dim = int(self.model.get_embedding_dimension() or 0)
+        prompts = self.model.prompts or {}
+        is_e5 = "e5" in source.lower()
+        self.query_prompt: str = prompts.get("query") or ("query: " if is_e5 else "")
+        self.passage_prompt: str = prompts.get("passage") or ("passage: " if is_e5 else "")
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self.query_prompt, progress=False)
+
+    def embed_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        return self._encode(texts, self.passage_prompt, progress=progress)
+
+    def _encode(self, texts: Sequence[str], prompt: str, progress: bool) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vecs = self.model.encode(
+            list(texts),
+            prompt=prompt,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.asarray(vecs, dtype=np.float32)
