@@ -1,7 +1,7 @@
 """Embedding backends side by side: `python -m eval.onnx [--json]`.
 
 torch (sentence-transformers) against the ONNX export in fp32 and with dynamic int8 weights
-(`rag.embed_onnx`): passage throughput on the seed chunks, single-query latency, agreement with
+(`rag.embed.onnx`): passage throughput on the seed chunks, single-query latency, agreement with
 the torch vectors, and dense-only MRR@10 / Recall@5 on the dev questions. An ONNX backend is worth
 offering as the default only if it is faster and loses at most 0.01 MRR@10.
 """
@@ -9,6 +9,7 @@ offering as the default only if it is faster and loses at most 0.01 MRR@10.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from collections.abc import Sequence
@@ -20,8 +21,9 @@ from eval.dev import DEV, score
 from eval.questions_io import load_docs, load_questions
 from rag.chunk import chunk_document
 from rag.config import Settings
-from rag.embed import Embedder, SentenceTransformerEmbedder
-from rag.embed_onnx import OnnxEmbedder
+from rag.embed import Embedder, create_embedder
+from rag.embed.torch import SentenceTransformerEmbedder
+from rag.provision_onnx import ensure_export
 from rag.types import Hit
 
 
@@ -47,10 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     questions = [q for q in load_questions(DEV, docs) if q.answerable]
     chunks = [c for d in docs.values() for c in chunk_document(d, settings.chunk_size, settings.chunk_overlap)]
     st = SentenceTransformerEmbedder(settings)
-    backends: dict[str, Embedder] = {
-        "torch": st,
-        "onnx": OnnxEmbedder(settings, int8=False, st=st),
-        "onnx-int8": OnnxEmbedder(settings, int8=True, st=st),
+    ensure_export(settings, int8=True, st=st)  # from the model loaded above, not a second load
+    backends: dict[str, Embedder] = {"torch": st} | {
+        name: create_embedder(dataclasses.replace(settings, embed_backend=name)) for name in ("onnx", "onnx-int8")
     }
     rows, reference = {}, None
     for name, emb in backends.items():

