@@ -13,6 +13,7 @@ from typing import Any
 from rag import terminal
 from rag.config import Settings
 from rag.errors import RagError
+from rag.filters import Filter
 
 log = logging.getLogger("rag")
 
@@ -85,6 +86,9 @@ def _question_args(cmd: argparse.ArgumentParser, json_help: str) -> None:
     cmd.add_argument("question", nargs="?", help="the question (German or English)")
     cmd.add_argument("--questions", type=Path, help="JSON-lines file of questions")
     cmd.add_argument("--json", action="store_true", help=json_help)
+    cmd.add_argument("--outlet", help="only articles of this outlet (e.g. DW; case does not matter)")
+    cmd.add_argument("--since", help="only articles dated on or after this day (YYYY-MM-DD)")
+    cmd.add_argument("--until", help="only articles dated on or before this day (YYYY-MM-DD)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -129,10 +133,16 @@ def _run(args: argparse.Namespace) -> int:
     return _search(assistant, args)
 
 
+def _only(args: argparse.Namespace) -> Filter:
+    return Filter.make(args.outlet, args.since, args.until)
+
+
 def _ask(assistant: Any, args: argparse.Namespace) -> int:
+    only = _only(args)
     if args.questions:
         for item in read_questions(args.questions):
-            row = {"id": item.get("id"), **assistant.answer(item["question"], generator=args.generator).to_json()}
+            answer = assistant.answer(item["question"], generator=args.generator, only=only)
+            row = {"id": item.get("id"), **answer.to_json()}
             print(json.dumps(row, ensure_ascii=False), flush=True)
         return 0
     if args.question is None:
@@ -140,11 +150,13 @@ def _ask(assistant: Any, args: argparse.Namespace) -> int:
     if args.json:
         print(
             json.dumps(
-                assistant.answer(args.question, generator=args.generator).to_json(), ensure_ascii=False, indent=2
+                assistant.answer(args.question, generator=args.generator, only=only).to_json(),
+                ensure_ascii=False,
+                indent=2,
             )
         )
         return 0
-    terminal.stream_answer(assistant, args.question, (), args.generator)
+    terminal.stream_answer(assistant, args.question, (), args.generator, only)
     return 0
 
 
@@ -166,15 +178,16 @@ def _print_report(report: Any, as_json: bool) -> int:
 
 
 def _search(assistant: Any, args: argparse.Namespace) -> int:
+    only = _only(args)
     if args.questions:
         for item in read_questions(args.questions):
-            hits = assistant.search(item["question"], k=args.k, method=args.method)
+            hits = assistant.search(item["question"], k=args.k, method=args.method, only=only)
             row = {"id": item.get("id"), "hits": [h.to_json() for h in hits]}
             print(json.dumps(row, ensure_ascii=False), flush=True)
         return 0
     if args.question is None:
         raise RagError("No question given.", 'Pass one: rag search "Welche Länder hielten Manöver ab?"')
-    hits = assistant.search(args.question, k=args.k, method=args.method)
+    hits = assistant.search(args.question, k=args.k, method=args.method, only=only)
     if args.json:
         print(json.dumps([h.to_json() for h in hits], ensure_ascii=False, indent=2))
         return 0

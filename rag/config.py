@@ -38,6 +38,7 @@ POSITIVE = (
     "concurrency",
     "max_question_chars",
     "answer_sentences",
+    "upload_max_files",
 )
 TIMEOUTS = ("store_timeout", "llm_timeout")  # seconds; 0 or less would fail every request at once
 
@@ -118,6 +119,11 @@ class Settings:
     max_queue: int = 32
     # Bearer token for /api/* and /v1/* (`Authorization: Bearer KEY`); empty leaves them open.
     api_key: str = field(default="", repr=False)  # never in logs or error messages
+    # Bearer token for adding and deleting articles (browser panel, /api/documents); empty: read-only.
+    admin_token: str = field(default="", repr=False)  # never in logs or error messages
+    # Upload limits: megabytes per file and files per request.
+    upload_max_mb: float = 5.0
+    upload_max_files: int = 10
 
     def __post_init__(self) -> None:
         """Reject what no stage could work with, naming the variable and what it may be."""
@@ -138,6 +144,8 @@ class Settings:
             value = getattr(self, name)
             if not (value > 0 and math.isfinite(value)):
                 raise _out_of_range(name, value, "must be a number of seconds above 0")
+        if not (self.upload_max_mb > 0 and math.isfinite(self.upload_max_mb)):
+            raise _out_of_range("upload_max_mb", self.upload_max_mb, "must be a number of megabytes above 0")
         if not 0 <= self.chunk_overlap < self.chunk_size:
             raise _out_of_range(
                 "chunk_overlap", self.chunk_overlap, f"must be at least 0 and below RAG_CHUNK_SIZE={self.chunk_size}"

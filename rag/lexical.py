@@ -107,12 +107,15 @@ class LexicalIndex:
         stemmed = self._stemmer.stemWords([w.lower() for w in words]) if words else []
         return [w for w, t in zip(words, stemmed, strict=True) if t not in self._vocab and t not in self._compounds]
 
-    def search(self, query: str, n: int) -> list[tuple[int, float]]:
+    def search(self, query: str, n: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """The `n` best chunks for `query`; with `allowed` (a mask over the chunks), only those."""
         toks = self.query_tokens(query)
         n = min(n, self.size)
         if not toks or n == 0:
             return []
         scores = self._bm25.get_scores(toks)
+        if allowed is not None:
+            scores = np.where(allowed, scores, 0.0)  # a score of 0 is never returned
         # Partition, then sort only the top n (by score, ties by position): a full sort of 100k
         # scores costs more than the rest of the search.
         part = np.argpartition(-scores, n - 1)[:n]

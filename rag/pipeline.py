@@ -13,6 +13,7 @@ from rag.config import Settings
 from rag.conversation import standalone
 from rag.embed import Embedder, create_embedder, model_id
 from rag.errors import RagError
+from rag.filters import Filter
 from rag.generate import Generator, GeneratorUnavailable, Turn
 from rag.index import IndexReport, index_folder, writer_lock
 from rag.lang import detect
@@ -104,9 +105,11 @@ class Assistant:
             self._retriever.reload(self.store())  # a rebuild serves from another collection
         return report
 
-    def search(self, question: str, k: int | None = None, method: str | None = None) -> list[Hit]:
+    def search(
+        self, question: str, k: int | None = None, method: str | None = None, only: Filter | None = None
+    ) -> list[Hit]:
         q = check_question(question, self.settings.max_question_chars)
-        return self.retriever.search(q, k=k, method=method)
+        return self.retriever.search(q, k=k, method=method, only=only)
 
     def generator(self, name: str | None = None) -> Generator:
         """The named generator (default from settings), built once and kept."""
@@ -131,15 +134,21 @@ class Assistant:
         unknown = self.retriever.lexical.unknown_words
         return answerable.answers(question, lang, support, evidence, unknown, self._refuse)
 
-    def answer(self, question: str, history: Sequence[Turn] = (), generator: str | None = None) -> Answer:
-        """The whole answer at once (CLI, API, evaluation)."""
-        for event in self.answer_stream(question, history, generator):
+    def answer(
+        self, question: str, history: Sequence[Turn] = (), generator: str | None = None, only: Filter | None = None
+    ) -> Answer:
+        """The whole answer at once (CLI, API, evaluation); `only` limits the articles it may use."""
+        for event in self.answer_stream(question, history, generator, only):
             if event.answer is not None:
                 return event.answer
         raise AssertionError("answer_stream ended without an answer")  # pragma: no cover
 
     def answer_stream(
-        self, question: str, history: Sequence[Turn] = (), generator: str | None = None
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        generator: str | None = None,
+        only: Filter | None = None,
     ) -> Iterator[Event]:
         """Sources as soon as retrieval is done, then text pieces, then the checked answer.
 
@@ -151,7 +160,7 @@ class Assistant:
         lang = detect(q)
         gen = self.generator(generator)
         query = standalone(q, history, gen)
-        found = self.retriever.retrieve(query)
+        found = self.retriever.retrieve(query, only=only)
         hits = found.hits
         yield Event("sources", hits=tuple(hits))
         evidence = self.selector.rank(query, hits) if hits else []

@@ -9,10 +9,13 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from rag import fusion
+import numpy as np
+
+from rag import filters, fusion
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import RagError
+from rag.filters import Filter
 from rag.lexical import LexicalIndex
 from rag.store import ChromaStore
 from rag.types import Chunk, Hit
@@ -89,11 +92,15 @@ class Retriever:
             )
             return True
 
-    def search(self, question: str, k: int | None = None, method: str | None = None) -> list[Hit]:
-        return self.retrieve(question, k, method).hits
+    def search(
+        self, question: str, k: int | None = None, method: str | None = None, only: Filter | None = None
+    ) -> list[Hit]:
+        return self.retrieve(question, k, method, only).hits
 
-    def retrieve(self, question: str, k: int | None = None, method: str | None = None) -> Retrieval:
-        """Ranked hits plus the evidence strength the refusal decision needs."""
+    def retrieve(
+        self, question: str, k: int | None = None, method: str | None = None, only: Filter | None = None
+    ) -> Retrieval:
+        """Ranked hits plus the evidence strength the refusal decision needs; `only` narrows both sides."""
         k = self.settings.top_k if k is None else k
         if k < 1:  # a negative k would slice hits off the end: -5 returned all but five
             raise RagError(f"{k} passages were asked for; at least 1 is needed.", "Ask for 1 or more, e.g. -k 10.")
@@ -102,8 +109,11 @@ class Retriever:
             raise ValueError(f"unknown retrieval method {method!r}; choose one of {METHODS}")
         n = max(self.settings.candidates, k)
         view = self._view
-        dense = self.dense(question, n, view) if method != "lexical" else []
-        lexical = self.lexical_hits(question, n, view) if method != "dense" else []
+        docs = only.docs(view.chunks) if only else None
+        if docs is not None and not docs:  # no article matches: nothing to answer from
+            return Retrieval([], 0.0)
+        dense = self.dense(question, n, view, docs) if method != "lexical" else []
+        lexical = self.lexical_hits(question, n, view, docs) if method != "dense" else []
         # Cosine similarity of the closest passage: fused scores are ranks, not evidence.
         support = dense[0].score if dense else 1.0
         if method == "dense":
@@ -116,10 +126,16 @@ class Retriever:
         """BM25's weight in the fusion for this question (see `rag.fusion.lexical_weight`)."""
         return fusion.lexical_weight(question, (view or self._view).lexical, self.settings)
 
-    def dense(self, question: str, n: int, view: View | None = None) -> list[Hit]:
-        vec = self.embedder.embed_queries([question])[0]
-        return [Hit(c, s) for c, s in (view or self._view).store.query(vec, n)]
-
-    def lexical_hits(self, question: str, n: int, view: View | None = None) -> list[Hit]:
+    def dense(self, question: str, n: int, view: View | None = None, docs: set[str] | None = None) -> list[Hit]:
+        """Nearest chunks; with `docs`, a Chroma `where` keeps those articles' chunks only."""
         view = view or self._view
-        return [Hit(view.chunks[i], s) for i, s in view.lexical.search(question, n)]
+        vec = self.embedder.embed_queries([question])[0]
+        if docs is None:
+            return [Hit(c, s) for c, s in view.store.query(vec, n)]
+        n = min(n, sum(c.doc_id in docs for c in view.chunks))
+        return [Hit(c, s) for c, s in view.store.query(vec, n, filters.where(docs))]
+
+    def lexical_hits(self, question: str, n: int, view: View | None = None, docs: set[str] | None = None) -> list[Hit]:
+        view = view or self._view
+        allowed = None if docs is None else np.array([c.doc_id in docs for c in view.chunks], dtype=bool)
+        return [Hit(view.chunks[i], s) for i, s in view.lexical.search(question, n, allowed)]

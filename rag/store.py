@@ -263,8 +263,8 @@ class ChromaStore:
         self._col.delete(where=where)
 
     @reachable
-    def query(self, vector: np.ndarray, n: int) -> list[tuple[Chunk, float]]:
-        """Nearest chunks by cosine similarity (1 - cosine distance), best first.
+    def query(self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None) -> list[tuple[Chunk, float]]:
+        """Nearest chunks by cosine similarity (1 - cosine distance), best first; `where` filters them.
 
         A chunk that another process deleted after the vector index was loaded comes back without
         text or metadata; it is left out (the server reloads once that indexing run has finished).
@@ -272,7 +272,9 @@ class ChromaStore:
         n = min(n, self.count())
         if n <= 0:
             return []
-        res = self._col.query(query_embeddings=[vector], n_results=n, include=["documents", "metadatas", "distances"])
+        res = self._col.query(
+            query_embeddings=[vector], n_results=n, where=where, include=["documents", "metadatas", "distances"]
+        )
         rows = zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True)
         found = [(_chunk(i, d, m), 1.0 - float(dist)) for i, d, m, dist in rows if d is not None and m is not None]
         if len(found) < len(res["ids"][0]):

@@ -13,6 +13,7 @@ from rag.lang import detect
 from rag.types import Answer, Hit
 
 if TYPE_CHECKING:
+    from rag.filters import Filter
     from rag.pipeline import Assistant
 
 # Control characters (ESC starts terminal escape sequences: clear screen, set title, fake links)
@@ -53,10 +54,12 @@ def show_sources(answer: Answer) -> None:
         print(f"  ! ohne Beleg / unsupported: {safe(claim)[:120]}")
 
 
-def stream_answer(assistant: Assistant, question: str, history: Sequence[Turn], generator: str | None) -> Answer:
+def stream_answer(
+    assistant: Assistant, question: str, history: Sequence[Turn], generator: str | None, only: Filter | None = None
+) -> Answer:
     """Print the answer as it is generated, then its sources; return it for the history."""
     answer = None
-    for event in assistant.answer_stream(question, history, generator):
+    for event in assistant.answer_stream(question, history, generator, only):
         if event.kind == "delta":
             print(safe(event.text), end="", flush=True)
         elif event.answer is not None:

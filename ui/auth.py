@@ -32,18 +32,19 @@ def bearer(request: Request) -> str:
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
-def protect(app: FastAPI, key: str) -> None:
-    """Require `key` on the API routes; no key, no check.
+def protect(app: FastAPI, key: str, also: str = "") -> None:
+    """Require `key` (or the admin token `also`) on the API routes; no key, no check.
 
     Add it before the CORS middleware, so it runs inside it and browsers can read a 401.
     """
     if not key:
         return
-    expected = key.encode()
+    accepted = [k.encode() for k in (key, also) if k]
 
     async def require_key(request: Request, call_next: Any) -> Any:
         path = request.scope["path"]
-        if not guarded(path) or hmac.compare_digest(bearer(request).encode(), expected):
+        given = bearer(request).encode()
+        if not guarded(path) or any(hmac.compare_digest(given, k) for k in accepted):
             return await call_next(request)
         challenge = {"WWW-Authenticate": "Bearer"}
         if re.sub("/+", "/", path).startswith(V1):

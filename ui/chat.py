@@ -18,6 +18,7 @@ from rag.generate import Turn, available
 from rag.lang import detect
 from rag.pipeline import Assistant
 from rag.types import Answer, Hit
+from ui import documents_panel
 from ui.render import answer_html, answer_message, articles_html, sources_html
 from ui.texts import I18N, TEXT, interface_lang, question_problem
 
@@ -33,13 +34,16 @@ EXAMPLES = [
 # font than the rest of a heading); system fonts have every glyph, and nothing loads from the web.
 FONT = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Noto Sans", "Liberation Sans", "Arial", "sans-serif"]
 THEME = gr.themes.Default(font=FONT, font_mono=["ui-monospace", "DejaVu Sans Mono", "Consolas", "monospace"])
-CSS = """
+CSS = (
+    """
 .sources .src { border-left: 3px solid #ccc; padding: 4px 10px; margin: 8px 0; }
 .sources .src.cited { border-left-color: #e0a800; }
 .sources .src.hl { background: #fff8dc; }
 .sources mark { background: #ffe066; }
 .articles li { margin: 6px 0; }
-/* Phones: the sources right under the question box, the picker and the examples last. */
+"""
+    + documents_panel.CSS
+    + """/* Phones: the sources right under the question box, the picker and the examples last. */
 @media (max-width: 768px) {
   #main { flex-direction: column; }
   #left { display: contents; }
@@ -47,8 +51,10 @@ CSS = """
   #chat { height: 380px !important; }
 }
 """
+)
 # [n] marks source n; a new question clears the mark (its sources replace the old ones).
-HEAD = """<script>
+HEAD = (
+    """<script>
 (() => {
   function mark(id) {
     document.querySelectorAll(".sources .src.hl").forEach((s) => s.classList.remove("hl"));
@@ -65,6 +71,8 @@ HEAD = """<script>
   });
 })();
 </script>"""
+    + documents_panel.JS
+)
 
 
 def lang_of(request: gr.Request | None, question: str = "") -> str:
@@ -165,6 +173,7 @@ def build(assistant: Assistant) -> gr.Blocks:
                         gens, value=assistant.settings.generator, label=I18N("generator"), elem_id="generator"
                     )
                     gr.Examples(EXAMPLES, inputs=[question], label=I18N("examples"))
+                    docs_controls, docs_list, docs_refresh = documents_panel.build()
             with gr.Column(scale=2, elem_id="side"):
                 sources = gr.HTML(elem_id="sources")
 
@@ -184,4 +193,14 @@ def build(assistant: Assistant) -> gr.Blocks:
         question.submit(_respond, inputs, outputs, api_visibility="private")
         clear.click(_clear, None, outputs, api_visibility="private")
         demo.load(_welcome, None, [status, sources], api_visibility="private")
+
+        def _docs(request: gr.Request) -> tuple[str, str]:
+            lang = lang_of(request)
+            return documents_panel.controls_html(assistant, lang), documents_panel.list_html(assistant, lang)
+
+        def _docs_list(request: gr.Request) -> str:
+            return documents_panel.list_html(assistant, lang_of(request))
+
+        demo.load(_docs, None, [docs_controls, docs_list], api_visibility="private")
+        docs_refresh.click(_docs_list, None, docs_list, api_visibility="private")
     return demo

@@ -225,6 +225,7 @@ def build_app(assistant: Assistant) -> FastAPI:
         return FileResponse(STATIC / "widget.html", media_type="text/html")
 
     openai_api.mount(app, assistant, gate, index_down_for)  # after the error handlers: it reshapes them
+    documents_api.mount(app, assistant)
 
     demo = chat.build(assistant)
     demo.queue(default_concurrency_limit=s.concurrency, max_size=s.max_queue)

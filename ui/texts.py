@@ -24,6 +24,8 @@ I18N = gr.I18n(
         "generator": "Antwort-Generator",
         "examples": "Beispiele",
         "chat": "Antworten mit Quellen",
+        "articles": "Artikel",
+        "refresh": "Liste aktualisieren",
     },
     en={
         "title": "Ask the articles",
@@ -34,6 +36,8 @@ I18N = gr.I18n(
         "generator": "Answer generator",
         "examples": "Examples",
         "chat": "Answers with sources",
+        "articles": "Articles",
+        "refresh": "Refresh list",
     },
 )
 
@@ -98,3 +102,87 @@ def question_problem(question: str, limit: int, lang: str) -> str | None:
 def _number(n: int, lang: str) -> str:
     """2.500 in German, 2,500 in English."""
     return f"{n:,}".replace(",", "." if lang == "de" else ",")
+
+
+# The articles panel and /api/documents: what became of each file, and the panel's labels.
+DOCS = {
+    "de": {
+        "heading": "Artikel",
+        "read_only": "Nur Ansicht: Zum Hinzufügen und Löschen den Server mit RAG_ADMIN_TOKEN=… starten "
+        "und das Token hier eingeben.",
+        "token": "Admin-Token",
+        "choose": "Dateien (.txt, .md, .html, .pdf; bis {size} je Datei, höchstens {count} auf einmal)",
+        "upload": "Hochladen",
+        "refresh": "Liste aktualisieren",
+        "delete": "Löschen",
+        "title": "Titel",
+        "outlet": "Medium",
+        "date": "Datum",
+        "chunks": "Abschnitte",
+        "none": "Noch keine Artikel im Index.",
+        "sending": "Wird hochgeladen … {p} %",
+        "indexing": "Wird indexiert …",
+        "deleting": "Wird gelöscht …",
+        "deleted": "„{name}“ wurde gelöscht.",
+        "added": "„{name}“: aufgenommen ({chunks} Abschnitte).",
+        "name": "„{name}“: Dieser Dateiname ist nicht erlaubt (keine Ordnerangaben, kein Punkt am Anfang, "
+        "höchstens 150 Zeichen).",
+        "type": "„{name}“: Dieser Dateityp wird nicht angenommen; erlaubt sind {types}.",
+        "size": "„{name}“: Die Datei ist zu groß; erlaubt sind höchstens {size}.",
+        "empty": "„{name}“: Die Datei ist leer.",
+        "exists": "„{name}“: Es gibt schon einen Artikel „{detail}“. Bitte die Datei umbenennen "
+        "(bestehende Artikel werden nie überschrieben).",
+        "unreadable": "„{name}“: Die Datei konnte nicht gelesen werden: {detail}",
+        "duplicate": "„{name}“: Derselbe Text ist schon als Artikel „{detail}“ im Index.",
+        "busy": "„{name}“: Gerade läuft eine andere Indexierung. Bitte gleich noch einmal versuchen.",
+        "failed": "„{name}“: Die Indexierung ist fehlgeschlagen; bestehende Artikel sind unverändert.",
+        "count": "Zu viele Dateien auf einmal ({n}); höchstens {count} pro Upload.",
+        "request_size": "Die Anfrage ist zu groß; erlaubt sind höchstens {count} Dateien zu je {size}.",
+        "no_length": "Die Anfrage nennt ihre Länge nicht (Content-Length fehlt).",
+        "no_token": "Hinzufügen und Löschen ist abgeschaltet: Der Server wurde ohne RAG_ADMIN_TOKEN gestartet.",
+        "bad_token": "Admin-Token fehlt oder ist falsch.",
+        "unknown": "Einen Artikel „{name}“ gibt es nicht.",
+    },
+    "en": {
+        "heading": "Articles",
+        "read_only": "View only: to add and delete articles, start the server with RAG_ADMIN_TOKEN=… "
+        "and enter the token here.",
+        "token": "Admin token",
+        "choose": "Files (.txt, .md, .html, .pdf; up to {size} each, at most {count} at once)",
+        "upload": "Upload",
+        "refresh": "Refresh list",
+        "delete": "Delete",
+        "title": "Title",
+        "outlet": "Outlet",
+        "date": "Date",
+        "chunks": "Passages",
+        "none": "No articles in the index yet.",
+        "sending": "Uploading … {p} %",
+        "indexing": "Indexing …",
+        "deleting": "Deleting …",
+        "deleted": "“{name}” was deleted.",
+        "added": "“{name}”: added ({chunks} passages).",
+        "name": "“{name}”: this file name is not allowed (no folders, no leading dot, at most 150 characters).",
+        "type": "“{name}”: this file type is not accepted; allowed are {types}.",
+        "size": "“{name}”: the file is too large; the limit is {size}.",
+        "empty": "“{name}”: the file is empty.",
+        "exists": "“{name}”: there already is an article “{detail}”. Please rename the file "
+        "(existing articles are never overwritten).",
+        "unreadable": "“{name}”: the file could not be read: {detail}",
+        "duplicate": "“{name}”: the same text is already indexed as the article “{detail}”.",
+        "busy": "“{name}”: another indexing run is in progress. Please try again shortly.",
+        "failed": "“{name}”: indexing failed; the existing articles are unchanged.",
+        "count": "Too many files at once ({n}); at most {count} per upload.",
+        "request_size": "The request is too large; at most {count} files of {size} each are taken.",
+        "no_length": "The request does not state its length (Content-Length is missing).",
+        "no_token": "Adding and deleting articles is off: the server was started without RAG_ADMIN_TOKEN.",
+        "bad_token": "The admin token is missing or wrong.",
+        "unknown": "There is no article “{name}”.",
+    },
+}
+
+
+def megabytes(n: int, lang: str) -> str:
+    """5 MB, 2,5 MB in German."""
+    text = f"{n / 1_000_000:g} MB"
+    return text.replace(".", ",") if lang == "de" else text
