@@ -16,7 +16,10 @@ from rag.types import Citation, Hit
 
 _MARKERS = re.compile(r"(?:\s*\[\d+(?:\s*,\s*\d+)*\])+")
 _NUM = re.compile(r"\d+")
+# Words of three letters or more carry content; "in", "am", "zu", "of" would make any claim overlap.
 _WORD = re.compile(r"\w{3,}")
+# Text after the last marker shorter than this (characters) is a closing word, not a claim to flag.
+_MIN_TAIL_CLAIM = 20
 # Share of a claim's words that must occur in the cited sentence for it to count as supported.
 _SUPPORT = 0.3
 
@@ -50,7 +53,7 @@ def check(text: str, sources: Sequence[Hit]) -> Checked:
         out.append(claim + "".join(f" [{n}]" for n in valid))
         pos = m.end()
     tail = text[pos:]
-    if _WORD.search(tail) and len(tail.strip()) > 20:
+    if _WORD.search(tail) and len(tail.strip()) > _MIN_TAIL_CLAIM:
         unsupported.append(_clean(tail))
     out.append(tail)
     citations = tuple(_citation(n, sources[n - 1], s, e) for n, (_, s, e) in sorted(best.items()))

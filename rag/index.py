@@ -86,7 +86,6 @@ def index_folder(
     embedder: Callable[[], Embedder],
     settings: Settings,
     progress: bool = True,
-    on_doc: Callable[[str], None] | None = None,
     rebuild: bool = False,
 ) -> IndexReport:
     """Bring the store in line with the article files in `folder`.
@@ -100,11 +99,11 @@ def index_folder(
         store.drop_stale()  # what a killed rebuild left
         wrong = "" if rebuild else repair.damage(store)
         if not (rebuild or wrong):
-            return _bring_in_line(folder, store, embedder, settings, progress, on_doc, renew)
+            return _bring_in_line(folder, store, embedder, settings, progress, renew)
         target = store.successor()
         if wrong:
             repair.restore(store, target, embedder, GROUP_BATCHES * settings.batch_size, renew, wrong)
-        report = _bring_in_line(folder, target, embedder, settings, progress, on_doc, renew)
+        report = _bring_in_line(folder, target, embedder, settings, progress, renew)
         repair.check(target)  # never swap in an index that is no better
         target.promote()
         report.repaired = wrong
@@ -120,7 +119,6 @@ def _bring_in_line(
     embedder: Callable[[], Embedder],
     settings: Settings,
     progress: bool,
-    on_doc: Callable[[str], None] | None,
     renew: Callable[[], None],
 ) -> IndexReport:
     report = IndexReport()
@@ -164,8 +162,6 @@ def _bring_in_line(
             store.delete_doc(doc.doc_id, keep_hash=version)
             (report.updated if doc.doc_id in present else report.added).append(doc.doc_id)
             bar.update(1)
-            if on_doc:
-                on_doc(doc.doc_id)
         renew()
     bar.close()
     _remove_vanished(store, report, set(present) - set(docs), complete=not unlisted)

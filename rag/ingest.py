@@ -157,7 +157,6 @@ def load_document(path: Path) -> Document:
         outlet=meta.outlet,
         date=meta.date,
         url=meta.url,
-        source_path=str(path),
         content_hash=hashlib.sha256(key.encode()).hexdigest(),
     )
 

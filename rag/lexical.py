@@ -21,7 +21,12 @@ _WORD = re.compile(r"\w+")
 _STOP = frozenset(STOPWORDS_GERMAN) | frozenset(STOPWORDS_EN)
 
 
+# Compound splitting works on stems: a long stem ("marinemanov", at least _MIN_COMPOUND letters)
+# is split after its first _MIN_HEAD or more letters, and the rest counts as a word of its own when
+# it has at least _MIN_TAIL letters. Shorter rests are mostly suffixes ("ung", "isch"), not words.
 _MIN_HEAD, _MIN_TAIL, _MIN_COMPOUND = 3, 5, 9
+# A question word may end many corpus compounds ("ausrust" → "verteidigungsausrust", …): at most
+# this many are added, so one word cannot outweigh the rest of the question in BM25.
 _MAX_EXPAND = 5
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+import os
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -45,6 +46,11 @@ REWRITE = (
     "naming what it refers to. Reply with the question only."
 )
 MAX_TOKENS = 300
+# The in-process model's context window: system prompt, LLM_SOURCES passages of RAG_CHUNK_SIZE
+# characters, the best sentences and MAX_TOKENS of answer fit with room to spare.
+LLAMA_CONTEXT = 4096
+# Generation on a CPU is compute-bound: one llama.cpp thread per core of this machine, no more.
+LLAMA_THREADS = os.cpu_count() or 1
 # Sources an LLM reads: the retriever's top passages; more costs prompt time on a CPU for little gain.
 LLM_SOURCES = 5
 # The answer selection's best sentences, shown first so a small model quotes the answering one.
@@ -161,7 +167,7 @@ class LlamaCppGenerator:
 
         path = settings.llm_gguf or str(gguf_path(settings.cache_dir))
         try:
-            self.llm = llama_cpp.Llama(model_path=path, n_ctx=4096, n_threads=2, verbose=False)
+            self.llm = llama_cpp.Llama(model_path=path, n_ctx=LLAMA_CONTEXT, n_threads=LLAMA_THREADS, verbose=False)
         except ValueError as exc:
             raise RagError(f"Cannot load the GGUF model {path}: {exc}", "Run `python -m rag.provision_llm`.") from None
 

@@ -33,7 +33,12 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 GENERATION, STATE = "generation", "state"
 _META_KEYS = ("title", "outlet", "date", "url")
+# Rows per write: below the most Chroma takes in one call (`get_max_batch_size()`, a few thousand
+# records), and a request of bounded size to a `chroma run` server.
 _BATCH = 1000
+# Rows per read when every chunk is loaded (BM25 at start-up, repair): at 100k chunks, twenty
+# responses of a few MB each instead of one that holds the whole index.
+_PAGE = 5000
 POINTER = ".current"  # suffix of the collection whose metadata names the collection queries go to
 _GEN = re.compile(r"\.g(\d+)$")
 
@@ -301,8 +306,8 @@ class ChromaStore:
     def _get_all(self, include: list[str]) -> dict[str, list[Any]]:
         out: dict[str, list[Any]] = {"ids": [], **{k: [] for k in include}}
         total = self.count()
-        for offset in range(0, total, 5000):
-            res = self._col.get(include=include, limit=5000, offset=offset)
+        for offset in range(0, total, _PAGE):
+            res = self._col.get(include=include, limit=_PAGE, offset=offset)
             out["ids"].extend(res["ids"])
             for k in include:
                 out[k].extend(res[k])  # embeddings come as a numpy array: extend, never +=

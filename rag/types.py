@@ -16,7 +16,6 @@ class Document:
     outlet: str = ""
     date: str = ""
     url: str = ""
-    source_path: str = ""
     content_hash: str = ""
 
     def meta(self) -> dict[str, str]:

@@ -52,7 +52,7 @@ def serve(settings: Settings, update_index: bool = True) -> int:
         for path, why in report.failed.items():
             log.warning("skipped %s: %s", path, why)
     chunks = len(assistant.retriever.chunks)  # loads the model and the index now, not on the first question
-    assistant.generator().generate("warm-up", [], "de")  # builds the default generator
+    assistant.generator()  # builds the default generator (the LLM loads its model here), not on the first question
     app = build_app(assistant)
     log.info(
         "ready after %.1f s: %d passages in %s; http://%s:%d/ (API docs at /docs)",
