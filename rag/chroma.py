@@ -1,4 +1,4 @@
-"""Chroma clients for `rag.store`: opening them, their timeouts, and Chroma's errors as ours.
+"""Chroma clients for `rag.store`: opening them, their timeouts, Chroma's errors as ours, chunks as records.
 
 With `rag.store`, the only module that imports chromadb (lazily: importing rag opens nothing).
 """
@@ -16,9 +16,11 @@ from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from rag.errors import IndexDamaged, RagError, StoreUnavailable
+from rag.types import Chunk
 
 log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = 10.0
+META_KEYS = ("title", "outlet", "date", "url")  # the article fields every chunk record carries
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -134,3 +136,26 @@ def vector_folders(data_dir: Path, collection_id: Any) -> list[Path]:
         log.warning("cannot find the vector folder of an old collection in %s: %s", data_dir, exc)
         return []
     return [data_dir / str(row[0]) for row in rows]
+
+
+def record_meta(c: Chunk, doc_hash: str) -> dict[str, Any]:
+    """A chunk's Chroma metadata: its place in the document, the document's version, the article's fields."""
+    return {
+        "doc": c.doc_id,
+        "start": c.start,
+        "end": c.end,
+        "doc_hash": doc_hash,
+        **{k: c.meta.get(k, "") for k in META_KEYS},
+    }
+
+
+def record_chunk(chunk_id: str, text: str, m: dict[str, Any]) -> Chunk:
+    """The chunk a Chroma record holds (`record_meta` in reverse)."""
+    return Chunk(
+        chunk_id=chunk_id,
+        doc_id=m["doc"],
+        start=int(m["start"]),
+        end=int(m["end"]),
+        text=text,
+        meta={k: str(m.get(k, "")) for k in META_KEYS},
+    )

@@ -30,7 +30,7 @@ from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import RagError
 from rag.ingest import discover, load_document
-from rag.store import ChromaStore
+from rag.store import Store
 from rag.types import Chunk, Document
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ def _groups(todo: list[tuple[Document, str]], settings: Settings) -> Iterator[li
 
 def index_folder(
     folder: Path,
-    store: ChromaStore,
+    store: Store,
     embedder: Callable[[], Embedder],
     settings: Settings,
     progress: bool = True,
@@ -115,7 +115,7 @@ def index_folder(
 
 def _bring_in_line(
     folder: Path,
-    store: ChromaStore,
+    store: Store,
     embedder: Callable[[], Embedder],
     settings: Settings,
     progress: bool,
@@ -177,7 +177,7 @@ def _state(versions: dict[str, set[str]]) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def _remove_vanished(store: ChromaStore, report: IndexReport, missing: set[str], complete: bool) -> None:
+def _remove_vanished(store: Store, report: IndexReport, missing: set[str], complete: bool) -> None:
     """Files that vanished lose their chunks; files that failed to load keep their old ones.
 
     When a folder could not be listed, nobody knows which articles it holds: nothing is removed.
@@ -193,7 +193,7 @@ def _remove_vanished(store: ChromaStore, report: IndexReport, missing: set[str],
 
 
 @contextmanager
-def collection_lease(store: ChromaStore) -> Iterator[Callable[[], None]]:
+def collection_lease(store: Store) -> Iterator[Callable[[], None]]:
     """Hold the collection's indexing lease during a run; yields the function that renews it.
 
     The data folder's lock cannot see runs from other folders or machines against one Chroma

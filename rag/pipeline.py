@@ -19,7 +19,7 @@ from rag.index import IndexReport, index_folder, writer_lock
 from rag.lang import detect
 from rag.retrieve import Retriever
 from rag.select import Candidate, Selector, load_weights
-from rag.store import ChromaStore
+from rag.store import ChromaStore, Store
 from rag.types import Answer, Event, Hit
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class Assistant:
             self._selector = Selector(self.embedder)
         return self._selector
 
-    def store(self, create: bool = False, rebuild: bool = False) -> ChromaStore:
+    def store(self, create: bool = False, rebuild: bool = False) -> Store:
         s = self.settings
         return ChromaStore(
             s.data_dir,

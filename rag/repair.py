@@ -12,14 +12,14 @@ from collections.abc import Callable
 
 from rag.embed import Embedder
 from rag.errors import IndexDamaged, RagError
-from rag.store import ChromaStore
+from rag.store import Store
 from rag.types import Chunk
 
 log = logging.getLogger(__name__)
 _TRIES = 2  # another process's indexing run may change the count between two reads
 
 
-def damage(store: ChromaStore) -> str:
+def damage(store: Store) -> str:
     """What is wrong with the vector index, or "" when one search reaches every stored chunk.
 
     The count is read before and after the search: chunks written or deleted meanwhile by
@@ -38,15 +38,15 @@ def damage(store: ChromaStore) -> str:
     return f"a search over its vectors reaches {found} of the {after} stored passages"
 
 
-def check(store: ChromaStore) -> None:
+def check(store: Store) -> None:
     """Raise `IndexDamaged` (rebuild, don't retry) when the vector index is damaged."""
     if wrong := damage(store):
         raise IndexDamaged(store.where, wrong)
 
 
 def restore(
-    damaged: ChromaStore,
-    target: ChromaStore,
+    damaged: Store,
+    target: Store,
     embedder: Callable[[], Embedder],
     group: int,
     renew: Callable[[], None],

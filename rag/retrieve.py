@@ -17,7 +17,7 @@ from rag.embed import Embedder
 from rag.errors import RagError
 from rag.filters import Filter
 from rag.lexical import LexicalIndex
-from rag.store import ChromaStore
+from rag.store import Store
 from rag.types import Chunk, Hit
 
 log = logging.getLogger(__name__)
@@ -37,13 +37,13 @@ class View:
     A search takes the current view once, so a reload in another thread never mixes two indexes.
     """
 
-    store: ChromaStore
+    store: Store
     chunks: list[Chunk]
     lexical: LexicalIndex
     generation: str
 
     @classmethod
-    def load(cls, store: ChromaStore) -> View:
+    def load(cls, store: Store) -> View:
         generation = store.generation()  # read first: a run finishing meanwhile shows as a newer one
         chunks = store.all_chunks()
         return cls(store, chunks, LexicalIndex([c.text for c in chunks]), generation)
@@ -52,14 +52,14 @@ class View:
 class Retriever:
     """Finds the passages for a question; holds the model, the store and the BM25 index."""
 
-    def __init__(self, store: ChromaStore, embedder: Embedder, settings: Settings) -> None:
+    def __init__(self, store: Store, embedder: Embedder, settings: Settings) -> None:
         self.embedder = embedder
         self.settings = settings
         self._lock = threading.Lock()
         self._view = View.load(store)
 
     @property
-    def store(self) -> ChromaStore:
+    def store(self) -> Store:
         return self._view.store
 
     @property
@@ -70,7 +70,7 @@ class Retriever:
     def lexical(self) -> LexicalIndex:
         return self._view.lexical
 
-    def reload(self, store: ChromaStore | None = None) -> None:
+    def reload(self, store: Store | None = None) -> None:
         """Re-read the chunk texts for BM25 (after indexing in the same process)."""
         self._view = View.load(store or self.store)
 

@@ -20,10 +20,11 @@ import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from rag import chroma
 from rag.chroma import DEFAULT_TIMEOUT, http_client, persistent_client, reachable, vector_folders
 from rag.errors import RagError
 from rag.types import Chunk
@@ -32,7 +33,6 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 GENERATION, STATE = "generation", "state"
-_META_KEYS = ("title", "outlet", "date", "url")
 # Rows per write: below the most Chroma takes in one call (`get_max_batch_size()`, a few thousand
 # records), and a request of bounded size to a `chroma run` server.
 _BATCH = 1000
@@ -41,6 +41,37 @@ _BATCH = 1000
 _PAGE = 5000
 POINTER = ".current"  # suffix of the collection whose metadata names the collection queries go to
 _GEN = re.compile(r"\.g(\d+)$")
+
+
+@runtime_checkable
+class Store(Protocol):
+    """What indexing, retrieval and repair need of a vector store; `ChromaStore` below is the one there is.
+
+    tests/test_store.py is the contract every implementation passes (the docstrings are ChromaStore's).
+    """
+
+    model: str  # the embedding model's id, recorded with the vectors
+    where: str  # where the index lives, for messages
+
+    @property
+    def name(self) -> str: ...
+    def count(self) -> int: ...
+    def add(self, chunks: Sequence[Chunk], vectors: np.ndarray, doc_hash: str) -> None: ...
+    def delete_doc(self, doc: str, keep_hash: str | None = None) -> None: ...
+    def doc_hashes(self) -> dict[str, set[str]]: ...
+    def query(self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None) -> list[tuple[Chunk, float]]: ...
+    def all_chunks(self) -> list[Chunk]: ...
+    def versioned_chunks(self) -> list[tuple[Chunk, str]]: ...
+    def all_vectors(self) -> tuple[list[str], np.ndarray]: ...
+    def findable(self, n: int) -> int: ...
+    def generation(self) -> str: ...
+    def mark_state(self, state: str) -> bool: ...
+    def marks(self) -> dict[str, Any]: ...
+    def set_marks(self, **values: str | float) -> None: ...
+    def reopen(self) -> Store: ...
+    def successor(self) -> Store: ...
+    def promote(self) -> None: ...
+    def drop_stale(self) -> list[str]: ...
 
 
 class ChromaStore:
@@ -256,7 +287,7 @@ class ChromaStore:
                 ids=[c.chunk_id for c in part],
                 embeddings=vectors[i : i + _BATCH],
                 documents=[c.text for c in part],
-                metadatas=[_meta(c, doc_hash) for c in part],
+                metadatas=[chroma.record_meta(c, doc_hash) for c in part],
             )
 
     @reachable
@@ -281,7 +312,11 @@ class ChromaStore:
             query_embeddings=[vector], n_results=n, where=where, include=["documents", "metadatas", "distances"]
         )
         rows = zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True)
-        found = [(_chunk(i, d, m), 1.0 - float(dist)) for i, d, m, dist in rows if d is not None and m is not None]
+        found = [
+            (chroma.record_chunk(i, d, m), 1.0 - float(dist))
+            for i, d, m, dist in rows
+            if d is not None and m is not None
+        ]
         if len(found) < len(res["ids"][0]):
             log.debug("%d deleted chunks left out of a search", len(res["ids"][0]) - len(found))
         return found
@@ -301,7 +336,7 @@ class ChromaStore:
         """Every chunk with its document's version (`doc_hash`): what a repair re-embeds."""
         res = self._get_all(include=["documents", "metadatas"])
         rows = zip(res["ids"], res["documents"], res["metadatas"], strict=True)
-        return [(_chunk(i, d, m), str(m["doc_hash"])) for i, d, m in rows]
+        return [(chroma.record_chunk(i, d, m), str(m["doc_hash"])) for i, d, m in rows]
 
     def _get_all(self, include: list[str]) -> dict[str, list[Any]]:
         out: dict[str, list[Any]] = {"ids": [], **{k: [] for k in include}}
@@ -312,24 +347,3 @@ class ChromaStore:
             for k in include:
                 out[k].extend(res[k])  # embeddings come as a numpy array: extend, never +=
         return out
-
-
-def _meta(c: Chunk, doc_hash: str) -> dict[str, Any]:
-    return {
-        "doc": c.doc_id,
-        "start": c.start,
-        "end": c.end,
-        "doc_hash": doc_hash,
-        **{k: c.meta.get(k, "") for k in _META_KEYS},
-    }
-
-
-def _chunk(chunk_id: str, text: str, m: dict[str, Any]) -> Chunk:
-    return Chunk(
-        chunk_id=chunk_id,
-        doc_id=m["doc"],
-        start=int(m["start"]),
-        end=int(m["end"]),
-        text=text,
-        meta={k: str(m.get(k, "")) for k in _META_KEYS},
-    )

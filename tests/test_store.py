@@ -18,7 +18,7 @@ from rag.embed import model_id
 from rag.errors import RagError
 from rag.index import collection_lease
 from rag.pipeline import Assistant
-from rag.store import ChromaStore
+from rag.store import ChromaStore, Store
 from rag.types import Chunk
 from tests.conftest import ROOT
 from tests.loopback import free_port, start_chroma
@@ -45,7 +45,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str | P
     return {"url": "", "collection": "articles", "data_dir": tmp_path / "data"}
 
 
-def make_store(b: dict, model: str = "m1") -> ChromaStore:
+def make_store(b: dict, model: str = "m1") -> Store:
     return ChromaStore(Path(b["data_dir"]), str(b["collection"]), model, create=True, url=str(b["url"]))
 
 
@@ -67,6 +67,30 @@ def test_add_query_delete(backend: dict) -> None:
     assert store.doc_hashes() == {"d": {"v2"}, "e": {"v1"}}
     store.delete_doc("e")
     assert [c.chunk_id for c in store.all_chunks()] == ["d:5"]
+
+
+def test_is_a_store(backend: dict) -> None:
+    """Every method of the `Store` protocol that index, retrieve and repair use is there."""
+    assert isinstance(make_store(backend), Store)
+
+
+def test_rebuild_beside_the_serving_collection(backend: dict) -> None:
+    """A successor fills while the old collection serves; promote swaps, drop_stale removes the old."""
+    store = make_store(backend)
+    vecs = np.eye(4, dtype=np.float32)
+    store.add([chunk(0)], vecs[:1], "v1")
+    start = store.generation()
+    assert store.mark_state("s1") and not store.mark_state("s1")
+    assert store.generation() != start and store.marks()["state"] == "s1"
+    new = store.successor()
+    new.add([chunk(i) for i in range(3)], vecs[:3], "v2")
+    assert make_store(backend).count() == 1 and store.findable(1) == 1  # the old one still serves
+    new.promote()
+    assert store.reopen().name == new.name != store.name and store.reopen().count() == 3
+    assert store.drop_stale() == [store.name]
+    ids, vectors = new.all_vectors()
+    assert sorted(ids) == ["d:0", "d:1", "d:2"] and vectors.shape == (3, 4)
+    assert {version for _, version in new.versioned_chunks()} == {"v2"} and new.findable(3) == 3
 
 
 def test_refuses_other_model(backend: dict) -> None:
