@@ -1,4 +1,4 @@
-"""Embedding backends side by side: `python -m eval.onnx [--json]`.
+"""Embedding backends side by side: `python -m eval.bench.onnx [--json]`.
 
 torch (sentence-transformers) against the ONNX export in fp32 and with dynamic int8 weights
 (`rag.embed.onnx`): passage throughput on the seed chunks, single-query latency, agreement with
@@ -16,9 +16,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from eval.bench import percentiles
-from eval.dev import DEV, score
+from eval.bench.run import percentiles
+from eval.dev import score
 from eval.questions_io import load_docs, load_questions
+from eval.sets import SETS
 from rag.chunk import chunk_document
 from rag.config import Settings
 from rag.embed import Embedder, create_embedder
@@ -41,12 +42,12 @@ def measure(embedder: Embedder, texts: Sequence[str], questions: Sequence[str]) 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m eval.onnx", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m eval.bench.onnx", description=__doc__)
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     settings = Settings.from_env()
     docs = load_docs(settings.seeds_dir)
-    questions = [q for q in load_questions(DEV, docs) if q.answerable]
+    questions = [q for q in load_questions(SETS["dev"].questions, docs) if q.answerable]
     chunks = [c for d in docs.values() for c in chunk_document(d, settings.chunk_size, settings.chunk_overlap)]
     st = SentenceTransformerEmbedder(settings)
     ensure_export(settings, int8=True, st=st)  # from the model loaded above, not a second load

@@ -1,6 +1,6 @@
 """The serving half of the benchmark, run in a fresh process so cold start and peak memory are real.
 
-`python -m eval.bench_probe ours|langchain DATA_DIR QUESTIONS_JSON [--answers] [--repeat N]`
+`python -m eval.bench.probe ours|langchain DATA_DIR QUESTIONS_JSON [--answers] [--repeat N]`
 prints `FIRST` as soon as the first question is answered (the parent times process start to that
 line), then one JSON line with warm latencies in milliseconds and the peak RSS in MB.
 """
@@ -48,7 +48,7 @@ def ours(data_dir: Path, questions: Sequence[str], answers: bool, repeat: int) -
 
 def langchain(data_dir: Path, questions: Sequence[str], answers: bool, repeat: int) -> dict[str, Any]:
     """The peer: LangChain's Chroma store over the same model; it retrieves, it has no answer step."""
-    from eval.bench_langchain import open_store
+    from eval.bench.peer import open_store
 
     store = open_store(data_dir)
     store.similarity_search(questions[0], k=10)
@@ -69,7 +69,7 @@ def peak_rss_mb() -> float:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m eval.bench_probe", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m eval.bench.probe", description=__doc__)
     p.add_argument("impl", choices=["ours", "langchain"])
     p.add_argument("data_dir", type=Path)
     p.add_argument("questions", type=Path, help="JSON list of question strings")

@@ -6,8 +6,8 @@ Everything in one run, on this machine, side by side:
   model on the same chunk texts, and against a plain LangChain pipeline (the peer);
 - cold start to first answer, retrieval latency p50/p95/p99 and extractive answer latency
   p50/p95 over the dev questions (warm), peak RSS: each measured in a fresh process
-  (`eval.bench_probe`), so start-up and memory are what a user gets;
-- scale: synthetic corpora (`eval.synth`) of N chunks: indexing time, query p95, memory, size on
+  (`eval.bench.probe`), so start-up and memory are what a user gets;
+- scale: synthetic corpora (`eval.bench.synth`) of N chunks: indexing time, query p95, memory, size on
   disk, and HNSW recall@10 against exact search over the same stored embeddings; a plot of how
   the cost grows.
 
@@ -32,7 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from eval.synth import write_corpus
+from eval.bench.synth import write_corpus
+from eval.sets import ROOT, SETS
 from rag.chunk import chunk_document
 from rag.config import Settings
 from rag.embed import Embedder, create_embedder
@@ -40,8 +41,7 @@ from rag.ingest import discover, load_document
 from rag.pipeline import Assistant
 
 log = logging.getLogger("eval.bench")
-HERE = Path(__file__).parent
-DEV = HERE / "questions" / "dev.jsonl"
+DEV = SETS["dev"].questions
 
 
 def percentiles(ms: Sequence[float], ps: Sequence[int] = (50, 95, 99)) -> dict[str, float]:
@@ -75,23 +75,23 @@ def index_ours(folder: Path, data: Path, settings: Settings, embedder: Embedder)
 
 
 def index_langchain(folder: Path, data: Path, settings: Settings) -> dict[str, Any]:
-    from eval import bench_langchain
+    from eval.bench import peer
 
-    emb = bench_langchain.embeddings(settings)
+    emb = peer.embeddings(settings)
     t = time.perf_counter()
-    n = bench_langchain.index_folder(folder, data, emb, settings)
+    n = peer.index_folder(folder, data, emb, settings)
     secs = time.perf_counter() - t
     return {"chunks": n, "seconds": round(secs, 2), "chunks_per_s": round(n / secs, 1)}
 
 
 def probe(impl: str, data: Path, questions: Sequence[str], answers: bool, repeat: int, tmp: Path) -> dict[str, Any]:
-    """Run `eval.bench_probe` in a fresh process: cold start to first result, warm latencies, RSS."""
+    """Run `eval.bench.probe` in a fresh process: cold start to first result, warm latencies, RSS."""
     qfile = tmp / "questions.json"
     qfile.write_text(json.dumps(list(questions)), encoding="utf-8")
-    cmd = [sys.executable, "-m", "eval.bench_probe", impl, str(data), str(qfile), "--repeat", str(repeat)]
+    cmd = [sys.executable, "-m", "eval.bench.probe", impl, str(data), str(qfile), "--repeat", str(repeat)]
     cmd += ["--answers"] if answers else []
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=HERE.parent)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     assert proc.stdout is not None
     first = None
     out = ""
