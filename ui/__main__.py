@@ -40,17 +40,14 @@ def serve(settings: Settings, update_index: bool = True) -> int:
     import uvicorn
 
     from rag.pipeline import Assistant
-    from rag.provision import provision
+    from rag.setup import set_up
     from ui.server import build_app
 
     t0 = time.perf_counter()
-    if not settings.embed_model:
-        provision(settings.cache_dir)
     assistant = Assistant(settings)
-    if update_index:
-        report = assistant.index(progress=True)
-        for path, why in report.failed.items():
-            log.warning("skipped %s: %s", path, why)
+    report = set_up(assistant, update_index=update_index, progress=True).report
+    for path, why in report.failed.items() if report else ():
+        log.warning("skipped %s: %s", path, why)
     chunks = len(assistant.retriever.chunks)  # loads the model and the index now, not on the first question
     assistant.generator()  # builds the default generator (the LLM loads its model here), not on the first question
     app = build_app(assistant)
