@@ -1,8 +1,13 @@
-"""Session fixtures: the real provisioned model and a real Chroma index of the seeds, built once."""
+"""Session fixtures: the real provisioned model and a real Chroma index of the seeds, built once.
+
+Tests that use them (or torch, a server process, the LLM, Chromium) are marked `slow`; the fast tier
+(`pytest -m "not slow"`) checks here that none of its tests loaded torch, the LLM or a browser.
+"""
 
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -42,3 +47,32 @@ def seeds_copy(tmp_path: Path) -> Path:
     dst = tmp_path / "seeds"
     shutil.copytree(SEEDS, dst)
     return dst
+
+
+# What only slow tests may load: torch (the model's export and the reference tests), the LLM, the browser.
+HEAVY = ("torch", "sentence_transformers", "llama_cpp", "playwright")
+_loaded_by: dict[str, str] = {}
+
+
+def _fast_tier(config: pytest.Config) -> bool:
+    return "not slow" in (config.getoption("markexpr") or "")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What importing the test modules loaded (test_ui.py imports Playwright) is not a test's doing."""
+    _loaded_by.update({name: "" for name in HEAVY if name in sys.modules})
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    if _fast_tier(item.config):
+        for name in HEAVY:
+            if name in sys.modules and name not in _loaded_by:
+                _loaded_by[name] = item.nodeid
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    loaded = {name: nodeid for name, nodeid in _loaded_by.items() if nodeid}
+    if loaded and session.exitstatus == 0:
+        for name, nodeid in loaded.items():
+            print(f"\nfast tier: {name} was loaded by {nodeid} (or a test before it); mark it slow", file=sys.stderr)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -22,6 +22,8 @@ from rag.ingest import load_document
 from rag.pipeline import Assistant
 from tests.conftest import SEEDS
 
+pytestmark = pytest.mark.slow  # loads torch and the real model
+
 
 @pytest.fixture(scope="module")
 def texts(settings: Settings) -> list[str]:

@@ -21,7 +21,7 @@ from rag.pipeline import Assistant
 from .conftest import ROOT, SEEDS
 from .loopback import free_port, start_chroma
 
-pytestmark = pytest.mark.slow
+slow = pytest.mark.slow  # the pure logic below runs in the fast tier
 
 
 def test_gate_flags_only_drops_beyond_the_tolerance() -> None:
@@ -53,6 +53,7 @@ def run_module(args: list[str], env: dict[str, str], timeout: float = 600) -> st
     return proc.stdout
 
 
+@slow
 def test_suite_meets_the_committed_baseline(tmp_path: Path, settings) -> None:
     """CI's regression gate: retrieval and answer figures on both sets (dev, xquad-de), per language,
     within 0.02 (or one question) of eval/baseline.json."""
@@ -71,6 +72,7 @@ def snapshot(folder: Path) -> dict[str, str]:
     }
 
 
+@slow
 def test_calibrate_leaves_the_users_index_alone(settings: Settings, embedder, tmp_path: Path) -> None:
     """A user's index of other articles: calibrating on the seeds must not touch a byte of it."""
     articles = tmp_path / "my-articles"
@@ -87,6 +89,7 @@ def test_calibrate_leaves_the_users_index_alone(settings: Settings, embedder, tm
     assert snapshot(data) == before
 
 
+@slow
 @pytest.mark.parametrize("command", ["eval.calibrate", "eval.dev"])
 def test_eval_commands_leave_a_chroma_server_alone(settings: Settings, embedder, tmp_path: Path, command: str) -> None:
     """With RAG_CHROMA_URL set, evaluation still indexes into a temporary folder, not the server."""

@@ -23,3 +23,11 @@ def test_quick_start_is_two_commands() -> None:
 def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert quick_start_commands()[1] in ci.splitlines()
+
+
+def test_ci_fails_on_lint_and_type_errors() -> None:
+    """ruff and mypy run in `.ci/run` after the tests (not inside pytest, which keeps the fast tier fast)."""
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    for tool in ("ruff check rag eval ui tests", "ruff format --check rag eval ui tests", "mypy rag eval ui"):
+        assert f"{tool} || lint=1" in ci, tool
+    assert ci.rstrip().endswith('exit "$lint"')

@@ -50,12 +50,3 @@ def test_empty_question(assistant: Assistant, bad: str) -> None:
 def test_huge_question(assistant: Assistant) -> None:
     with pytest.raises(RagError, match="limit"):
         assistant.search("Manöver " * 20_000)
-
-
-def test_compound_expansion_finds_longer_words() -> None:
-    from rag.lexical import LexicalIndex
-
-    idx = LexicalIndex(["Japan lieferte Verteidigungsausrüstung an Kiew.", "Ein Treffen in Tokio."])
-    assert [i for i, _ in idx.search("Ausrüstung", 2)] == [0]
-    assert idx.coverage("Ausrüstung Tokio") == 1.0
-    assert idx.coverage("equipment Tokio") == 0.5
