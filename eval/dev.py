@@ -14,14 +14,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from statistics import mean
 
-from eval.metrics import Span, recall_at, recall_in_budget, reciprocal_rank
+import ir_measures
+from ir_measures import RR, R
+
+from eval.metrics import Span, evidence_run, recall_in_budget
 from eval.questions_io import Question, load_docs, load_questions
+from eval.sets import SETS
 from rag.config import Fusion, Settings
 from rag.fusion import fuse
 from rag.pipeline import Assistant
 from rag.types import Hit
-
-DEV = Path(__file__).parent / "questions" / "dev.jsonl"
 
 
 def spans(hits: Sequence[Hit]) -> list[Span]:
@@ -29,12 +31,15 @@ def spans(hits: Sequence[Hit]) -> list[Span]:
 
 
 def score(rankings: dict[str, list[Hit]], questions: Sequence[Question], k: int = 10) -> dict[str, float]:
-    rows = [(spans(rankings[q.id])[:k], q.evidence) for q in questions if q.answerable]
+    """MRR@10 and R@5 (ir-measures) and recall in 1,000 characters over the answerable questions."""
+    runs = {q.id: spans(rankings[q.id])[:k] for q in questions if q.answerable}
+    evidence = {q.id: q.evidence for q in questions if q.answerable}
+    agg = ir_measures.calc_aggregate([RR @ 10, R @ 5], *evidence_run(runs, evidence))
     return {
-        "MRR@10": mean(reciprocal_rank(h, e, 10) for h, e in rows),
-        "R@5": mean(recall_at(h, e, 5) for h, e in rows),
-        "R@1000c": mean(recall_in_budget(h, e, 1000) for h, e in rows),
-        "n": len(rows),
+        "MRR@10": float(agg.get(RR @ 10, 0.0)),
+        "R@5": float(agg.get(R @ 5, 0.0)),
+        "R@1000c": mean(recall_in_budget(runs[q], evidence[q], 1000) for q in runs),
+        "n": len(runs),
     }
 
 
@@ -64,7 +69,7 @@ def sweep(a: Assistant, questions: Sequence[Question]) -> list[dict]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--questions", type=Path, default=DEV)
+    p.add_argument("--questions", type=Path, default=SETS["dev"].questions)
     p.add_argument("--sizes", default="", help="comma-separated chunk sizes to sweep, e.g. 300,600,1000")
     p.add_argument("--lang", default="", help="only questions of this language")
     args = p.parse_args(argv)

@@ -16,8 +16,10 @@ import json
 from collections.abc import Sequence
 
 import numpy as np
+from ir_measures import RR, Measure, R
 
-from eval.metrics import Span, recall_at, reciprocal_rank
+from eval.metrics import Span, per_query
+from eval.questions_io import Question
 from eval.runner import MIN_COVER
 from eval.sets import SETS, indexed
 from rag.config import Settings
@@ -42,25 +44,34 @@ class Scored:
 
 def score_set(name: str, base: Settings, embedder: Embedder, grid: Sequence[float]) -> list[Scored]:
     qset = SETS[name]
-    out = []
+    questions = [q for q in qset.load() if q.answerable]
+    runs: dict[str, list[Span]] = {}  # one run per question and grid weight: "id@weight index"
     with indexed(qset, base, embedder) as a:
         r = a.retriever
-        for q in qset.load():
-            if not q.answerable:
-                continue
+        for q in questions:
             dense = r.dense(q.question, base.candidates)
             lexical = r.lexical_hits(q.question, base.candidates)
-            rr, r5 = [], []
-            for w in grid:
+            for i, w in enumerate(grid):
                 s = dataclasses.replace(base, lexical_boost=w, lexical_boost_en=w)
                 hits = fuse(dense, lexical, s, lexical_weight(q.question, r.lexical, s))
-                spans = [Span(h.chunk.doc_id, h.chunk.start, h.chunk.end) for h in hits[:10]]
-                rr.append(reciprocal_rank(spans, q.evidence, 10, MIN_COVER))
-                r5.append(recall_at(spans, q.evidence, 5, MIN_COVER))
-            out.append(
-                Scored(name, q.lang, detect(q.question), f"{name}/{q.evidence[0].doc}", np.array(rr), np.array(r5))
-            )
-    return out
+                runs[f"{q.id}@{i}"] = [Span(h.chunk.doc_id, h.chunk.start, h.chunk.end) for h in hits[:10]]
+    evidence = {f"{q.id}@{i}": q.evidence for q in questions for i in range(len(grid))}
+    scores = per_query([RR @ 10, R @ 5], runs, evidence, MIN_COVER)
+
+    def per_weight(q: Question, measure: Measure) -> np.ndarray:
+        return np.array([scores[f"{q.id}@{i}"][measure] for i in range(len(grid))])
+
+    return [
+        Scored(
+            name,
+            q.lang,
+            detect(q.question),
+            f"{name}/{q.evidence[0].doc}",
+            per_weight(q, RR @ 10),
+            per_weight(q, R @ 5),
+        )
+        for q in questions
+    ]
 
 
 def objective(rows: Sequence[Scored]) -> np.ndarray:

@@ -1,13 +1,18 @@
 """Retrieval metrics over evidence spans, so scores do not depend on how documents were chunked.
 
 A hit is relevant to an evidence quote when the hit's span covers (at least `min_cover` of) the
-quote's span in the cleaned document.
+quote's span in the cleaned document. Ranked measures (MRR, recall@k, nDCG) come from ir-measures
+over evidence ids (`judged_ids`); only what it has no measure for, recall within a character
+budget of context, is computed here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+
+import ir_measures
+from ir_measures import Measure
 
 
 @dataclass(frozen=True)
@@ -26,21 +31,6 @@ class Span:
 
 def relevant(hit: Span, evidence: Span, min_cover: float = 1.0) -> bool:
     return hit.cover(evidence) >= min_cover - 1e-9
-
-
-def reciprocal_rank(hits: Sequence[Span], evidence: Sequence[Span], k: int = 10, min_cover: float = 1.0) -> float:
-    for rank, h in enumerate(hits[:k], 1):
-        if any(relevant(h, e, min_cover) for e in evidence):
-            return 1.0 / rank
-    return 0.0
-
-
-def recall_at(hits: Sequence[Span], evidence: Sequence[Span], k: int, min_cover: float = 1.0) -> float:
-    """Share of evidence quotes found in the top k hits."""
-    if not evidence:
-        return 0.0
-    top = hits[:k]
-    return sum(any(relevant(h, e, min_cover) for h in top) for e in evidence) / len(evidence)
 
 
 def recall_in_budget(hits: Sequence[Span], evidence: Sequence[Span], budget: int, min_cover: float = 1.0) -> float:
@@ -77,4 +67,31 @@ def judged_ids(hits: Sequence[Span], evidence: Sequence[Span], min_cover: float 
         else:
             seen.add(match)
             out.append(f"evidence-{match}")
+    return out
+
+
+def evidence_run(
+    runs: Mapping[str, Sequence[Span]], evidence: Mapping[str, Sequence[Span]], min_cover: float = 1.0
+) -> tuple[list[ir_measures.Qrel], list[ir_measures.ScoredDoc]]:
+    """Qrels (one per evidence quote) and a run over evidence ids, ranked as the hits were."""
+    qrels = [ir_measures.Qrel(qid, f"evidence-{i}", 1) for qid, ev in evidence.items() for i in range(len(ev))]
+    run = [
+        ir_measures.ScoredDoc(qid, doc_id, float(len(hits) - rank))
+        for qid, hits in runs.items()
+        for rank, doc_id in enumerate(judged_ids(hits, evidence[qid], min_cover))
+    ]
+    return qrels, run
+
+
+def per_query(
+    measures: Iterable[Measure],
+    runs: Mapping[str, Sequence[Span]],
+    evidence: Mapping[str, Sequence[Span]],
+    min_cover: float = 1.0,
+) -> dict[str, dict[Measure, float]]:
+    """Every measure for every query of `runs` (0.0 where a query retrieved nothing relevant)."""
+    measures = list(measures)
+    out: dict[str, dict[Measure, float]] = {qid: dict.fromkeys(measures, 0.0) for qid in runs}
+    for m in ir_measures.iter_calc(measures, *evidence_run(runs, evidence, min_cover)):
+        out[m.query_id][m.measure] = float(m.value)
     return out

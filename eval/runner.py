@@ -15,7 +15,7 @@ from typing import Any
 import ir_measures
 from ir_measures import RR, R, nDCG
 
-from eval.metrics import Span, judged_ids, recall_in_budget
+from eval.metrics import Span, evidence_run, recall_in_budget
 from eval.questions_io import Question, load_docs
 from eval.sets import QuestionSet, indexed
 from rag.config import Settings, convert
@@ -145,13 +145,7 @@ def retrieval_metrics(runs: dict[str, list[Span]], evidence: dict[str, Sequence[
     """ir-measures over evidence-id runs, plus recall within character budgets."""
     if not runs:
         return {}
-    qrels = [ir_measures.Qrel(qid, f"evidence-{i}", 1) for qid, ev in evidence.items() for i in range(len(ev))]
-    run = [
-        ir_measures.ScoredDoc(qid, doc_id, float(len(hits) - rank))
-        for qid, hits in runs.items()
-        for rank, doc_id in enumerate(judged_ids(hits, evidence[qid], MIN_COVER))
-    ]
-    agg = ir_measures.calc_aggregate(MEASURES, qrels, run)
+    agg = ir_measures.calc_aggregate(MEASURES, *evidence_run(runs, evidence, MIN_COVER))
     out = {NAMES[m]: float(agg.get(m, 0.0)) for m in MEASURES}
     for budget in BUDGETS:
         out[f"R@{budget}c"] = mean(recall_in_budget(runs[q], evidence[q], budget, MIN_COVER) for q in runs)
