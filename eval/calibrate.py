@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from eval.questions_io import load_docs, load_questions
+from eval.sets import SETS
 from rag.config import Settings
 from rag.lang import detect
 from rag.pipeline import Assistant
@@ -63,8 +64,8 @@ def supports(base: Settings, tmp: Path, seeds: Path, questions: Path) -> dict[st
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m eval.calibrate", description=__doc__)
-    p.add_argument("--questions", type=Path, default=Path("eval/questions/dev.jsonl"))
-    p.add_argument("--seeds", type=Path, default=Path("seeds"))
+    p.add_argument("--questions", type=Path, default=SETS["dev"].questions)
+    p.add_argument("--seeds", type=Path, default=SETS["dev"].corpus)
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="rag-calibrate-") as tmp:
         by_lang = supports(Settings.from_env(), Path(tmp), args.seeds, args.questions)

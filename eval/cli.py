@@ -27,6 +27,7 @@ from eval.sets import SETS, QuestionSet, custom
 from rag.config import Settings
 from rag.embed import Embedder, create_embedder
 from rag.errors import RagError
+from rag.questions import read_questions
 
 HERE = Path(__file__).parent
 BASELINE = HERE / "baseline.json"
@@ -111,7 +112,7 @@ def _run(args: argparse.Namespace) -> int:
 def _evaluate_set(
     qset: QuestionSet, configs: list[Config], base: Settings, args: argparse.Namespace, embedder: Embedder
 ) -> list[Result]:
-    n = len(configs) * sum(1 for line in qset.questions.read_text(encoding="utf-8").splitlines() if line.strip())
+    n = len(configs) * len(read_questions(qset.questions))
     quiet = args.json or not sys.stderr.isatty()
     with tqdm(total=n, desc=qset.name, unit="q", disable=quiet) as bar:
         return evaluate(configs, qset, base, answers=args.answers, tick=lambda: bar.update(), embedder=embedder)

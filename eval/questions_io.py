@@ -1,14 +1,17 @@
-"""Question files: JSON lines `{"id", "question", "lang", "evidence": [{"doc", "quote"}], "answerable"}`."""
+"""Question files as the suite sees them: `{"id", "question", "lang", "evidence": [{"doc", "quote"}], "answerable"}`.
+
+`rag.questions` reads the lines; here every evidence quote is located in its cleaned article.
+"""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from eval.metrics import Span
 from rag.ingest import discover, load_document
+from rag.questions import numbered_questions
 from rag.types import Document
 
 
@@ -30,10 +33,7 @@ def load_docs(seeds: Path) -> dict[str, Document]:
 def load_questions(path: Path, docs: dict[str, Document]) -> list[Question]:
     """Parse a question file and locate every quote in the cleaned documents (a miss is an error)."""
     out = []
-    for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        raw = json.loads(line)
+    for no, raw in numbered_questions(path):
         spans = []
         for ev in raw.get("evidence", []):
             doc = docs.get(ev["doc"])

@@ -16,6 +16,7 @@ from rag.errors import RagError
 from rag.filters import Filter
 from rag.provision_llm import DEFAULT_MODEL as DEFAULT_LLM
 from rag.provision_llm import MODELS as LLMS
+from rag.questions import read_questions
 
 log = logging.getLogger("rag")
 
@@ -196,23 +197,3 @@ def _search(assistant: Any, args: argparse.Namespace) -> int:
         return 0
     terminal.show_hits(hits)
     return 0
-
-
-def read_questions(path: Path) -> list[dict[str, Any]]:
-    """Read a JSON-lines question file; a broken line is reported with its number."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RagError(f"Cannot read the question file {path}: {exc}", "Pass a UTF-8 JSON-lines file.") from exc
-    items = []
-    for no, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise RagError(f"{path}:{no} is not valid JSON: {exc.msg}.", "One JSON object per line.") from exc
-        if not isinstance(item, dict) or not isinstance(item.get("question"), str):
-            raise RagError(f'{path}:{no} has no "question" string.', 'See README, "Question files".')
-        items.append(item)
-    return items

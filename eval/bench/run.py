@@ -39,6 +39,7 @@ from rag.config import Settings
 from rag.embed import Embedder, create_embedder
 from rag.ingest import discover, load_document
 from rag.pipeline import Assistant
+from rag.questions import read_questions
 
 log = logging.getLogger("eval.bench")
 DEV = SETS["dev"].questions
@@ -54,7 +55,7 @@ def dir_mb(path: Path) -> float:
 
 
 def dev_questions(path: Path = DEV) -> list[str]:
-    return [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [item["question"] for item in read_questions(path)]
 
 
 def raw_encoder(embedder: Embedder, texts: Sequence[str]) -> float:
