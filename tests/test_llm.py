@@ -23,7 +23,12 @@ from rag.types import Chunk, Hit
 from .llm_servers import PARTIAL_STREAM, llama_server, raw_server, sse_reply
 from .loopback import free_port
 
-pytestmark = [pytest.mark.slow, pytest.mark.llm]
+
+def llm(test):
+    """The real index, an LLM or a server process on loopback: slow, and in the `-m llm` tier."""
+    return pytest.mark.slow(pytest.mark.llm(test))
+
+
 SECRET = "sk-SECRET-never-logged-123"
 
 
@@ -50,6 +55,7 @@ def llm_assistant(assistant: Assistant, llm_url: str) -> Assistant:
     return Assistant(s, embedder=assistant.embedder)
 
 
+@llm
 @pytest.mark.parametrize("name", sorted(GENERATORS))
 def test_generator_contract(llm_assistant: Assistant, name: str) -> None:
     """Every generator streams text whose markers check out, and refuses what the articles lack."""
@@ -61,6 +67,7 @@ def test_generator_contract(llm_assistant: Assistant, name: str) -> None:
     assert off_topic.refused and off_topic.text == "In den Artikeln steht dazu nichts."
 
 
+@llm
 def test_openai_answer_names_the_fact_and_cites_it(llm_assistant: Assistant) -> None:
     events = list(llm_assistant.answer_stream("Wo findet der BRICS-Gipfel statt?", generator="openai"))
     assert events[0].kind == "sources" and sum(e.kind == "delta" for e in events) > 1  # streamed
@@ -69,6 +76,7 @@ def test_openai_answer_names_the_fact_and_cites_it(llm_assistant: Assistant) -> 
     assert ans.citations and all("[" not in c.quote for c in ans.citations)
 
 
+@llm
 def test_llm_rewrites_follow_up(llm_assistant: Assistant) -> None:
     gen = llm_assistant.generator("openai")
     rewritten = gen.rewrite("Und was sagte Schoigu dazu?", [Turn("Worum ging es bei den 2+2-Beratungen?")])
@@ -79,6 +87,7 @@ def _settings(assistant: Assistant, url: str, timeout: float = 3.0) -> Settings:
     return dataclasses.replace(assistant.settings, llm_base_url=url, llm_api_key=SECRET, llm_timeout=timeout)
 
 
+@llm
 def test_unreachable_server_falls_back_to_extractive(assistant: Assistant, caplog) -> None:
     port = free_port()  # nothing listens there
     a = Assistant(_settings(assistant, f"http://127.0.0.1:{port}/v1"), embedder=assistant.embedder)
@@ -89,6 +98,7 @@ def test_unreachable_server_falls_back_to_extractive(assistant: Assistant, caplo
     assert f"127.0.0.1:{port}" in ans.notice and SECRET not in ans.notice and SECRET not in caplog.text
 
 
+@llm
 def test_stalled_server_times_out_and_falls_back(assistant: Assistant) -> None:
     with raw_server(None) as url:
         a = Assistant(_settings(assistant, url, timeout=2.0), embedder=assistant.embedder)
@@ -97,6 +107,7 @@ def test_stalled_server_times_out_and_falls_back(assistant: Assistant) -> None:
         assert time.monotonic() - t0 < 10 and ans.generator == "extractive" and ans.notice
 
 
+@llm
 def test_server_lost_mid_answer_ends_cleanly(assistant: Assistant) -> None:
     with raw_server(PARTIAL_STREAM) as url:
         a = Assistant(_settings(assistant, url), embedder=assistant.embedder)
@@ -106,6 +117,7 @@ def test_server_lost_mid_answer_ends_cleanly(assistant: Assistant) -> None:
     assert ans is not None and ans.notice and "brach ab" in ans.notice and SECRET not in ans.notice
 
 
+@llm
 def test_generator_errors_never_show_the_key(assistant: Assistant) -> None:
     with raw_server(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 12\r\n\r\nunauthorized") as url:
         gen = OpenAIGenerator(_settings(assistant, url))
@@ -130,12 +142,14 @@ def test_injection_stays_inside_the_source_data() -> None:
     assert "&lt;/source&gt;" in user["content"]
 
 
+@llm
 def test_injection_does_not_take_over_the_real_llm(llm_assistant: Assistant) -> None:
     gen = llm_assistant.generator("openai")
     text = "".join(gen.generate("Was beschlossen die Minister?", _injected(), "de"))
     assert "PWNED" not in text.upper() and "PWNED" not in check(text, _injected()).text.upper()
 
 
+@llm
 def test_an_obeyed_injection_never_reaches_the_reader(assistant: Assistant) -> None:
     """Defence in depth: a model that does follow the injection writes no citation, so it is refused."""
     with raw_server(sse_reply("PWN", "ED")) as url:
@@ -144,6 +158,7 @@ def test_an_obeyed_injection_never_reaches_the_reader(assistant: Assistant) -> N
     assert ans.refused and "PWNED" not in ans.text and ans.related
 
 
+@llm
 def test_request_body_is_valid_json_with_stream(llm_assistant: Assistant) -> None:
     body = json.dumps({"messages": messages("Frage", _injected(), "en")})
     assert json.loads(body)["messages"][0]["content"].startswith("You answer questions")
