@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from eval.questions_io import load_docs, load_questions
-from rag.cli import read_questions
 from rag.errors import RagError
+from rag.questions import read_questions
 from rag.types import Document
 
 from .conftest import ROOT, SEEDS
@@ -66,7 +66,7 @@ def test_quotes_are_found_across_line_breaks_and_a_missing_one_names_its_line(tm
         load_questions(qfile, {"d": doc})
 
 
-def test_the_cli_reads_question_files_and_names_the_broken_line(tmp_path: Path) -> None:
+def test_the_question_reader_names_the_broken_line(tmp_path: Path) -> None:
     qfile = tmp_path / "q.jsonl"
     qfile.write_text('{"id": "a", "question": "Wer?"}\n\n{"question": "Who?"}\n', encoding="utf-8")
     assert [r["question"] for r in read_questions(qfile)] == ["Wer?", "Who?"]
