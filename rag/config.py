@@ -60,7 +60,7 @@ class Settings:
     embed_model: str = ""
     # onnx (default: the model exported once to ONNX, same vectors as torch, twice as fast per
     # query, no torch at run time), torch (sentence-transformers) or onnx-int8 (faster still,
-    # costs 0.018 MRR@10 on the dev set): see `python -m eval.onnx`.
+    # costs 0.018 MRR@10 on the dev set): see `python -m eval.bench.onnx`.
     embed_backend: EmbedBackend = "onnx"
     collection: str = "articles"
     # http://host:port of a `chroma run` server; empty means the embedded store in data_dir.
