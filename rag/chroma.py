@@ -16,11 +16,10 @@ from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from rag.errors import IndexDamaged, RagError, StoreUnavailable
-from rag.types import Chunk
+from rag.types import ArticleMeta, Chunk
 
 log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = 10.0
-META_KEYS = ("title", "outlet", "date", "url")  # the article fields every chunk record carries
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -145,7 +144,7 @@ def record_meta(c: Chunk, doc_hash: str) -> dict[str, Any]:
         "start": c.start,
         "end": c.end,
         "doc_hash": doc_hash,
-        **{k: c.meta.get(k, "") for k in META_KEYS},
+        **c.article.as_dict(),
     }
 
 
@@ -157,5 +156,5 @@ def record_chunk(chunk_id: str, text: str, m: dict[str, Any]) -> Chunk:
         start=int(m["start"]),
         end=int(m["end"]),
         text=text,
-        meta={k: str(m.get(k, "")) for k in META_KEYS},
+        meta=ArticleMeta.from_mapping(m).as_dict(),
     )

@@ -94,8 +94,4 @@ def _verbatim(claim: str, text: str) -> str | None:
 
 def _citation(n: int, hit: Hit, start: int, end: int) -> Citation:
     c = hit.chunk
-    m = c.meta
-    quote = c.text[start - c.start : end - c.start]
-    return Citation(
-        n, c.doc_id, start, end, quote, m.get("title", ""), m.get("date", ""), m.get("url", ""), m.get("outlet", "")
-    )
+    return Citation(n, c.doc_id, start, end, c.text[start - c.start : end - c.start], **c.article.as_dict())

@@ -106,14 +106,9 @@ def list_articles(assistant: Assistant) -> list[Article]:
     by_doc: dict[str, Article] = {}
     for c in chunks:
         a = by_doc.get(c.doc_id)
-        m = c.meta
+        m = c.article
         by_doc[c.doc_id] = Article(
-            c.doc_id,
-            files.get(c.doc_id, ""),
-            m.get("title", ""),
-            m.get("outlet", ""),
-            m.get("date", ""),
-            (a.chunks if a else 0) + 1,
+            c.doc_id, files.get(c.doc_id, ""), m.title, m.outlet, m.date, (a.chunks if a else 0) + 1
         )
     return [by_doc[d] for d in sorted(by_doc)]
 

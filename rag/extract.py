@@ -11,33 +11,19 @@ import logging
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rag.errors import RagError
+from rag.types import ArticleMeta
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Meta:
-    title: str = ""
-    outlet: str = ""
-    date: str = ""
-    url: str = ""
-
-    def fill(self, other: Meta) -> Meta:
-        """These values, with `other`'s where these are empty."""
-        return Meta(
-            self.title or other.title, self.outlet or other.outlet, self.date or other.date, self.url or other.url
-        )
 
 
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def html_to_text(source: str) -> tuple[str, Meta]:
+def html_to_text(source: str) -> tuple[str, ArticleMeta]:
     """Main text of a news page, one block per line, and the page's title, site name, date and link.
 
     favor_recall keeps teasers and leads that trafilatura's default drops; the line cleaner in
@@ -56,13 +42,13 @@ def html_to_text(source: str) -> tuple[str, Meta]:
         as_dict=True,
     )
     if not isinstance(found, dict):  # nothing that looks like an article
-        return "", Meta()
+        return "", ArticleMeta()
 
     def field(name: str) -> str:
         return str(found.get(name) or "").strip()
 
     blocks = (line.strip() for line in field("text").split("\n"))
-    return "\n\n".join(b for b in blocks if b), Meta(
+    return "\n\n".join(b for b in blocks if b), ArticleMeta(
         title=field("title"),
         outlet=field("sitename"),
         date=field("date") if _ISO_DAY.match(field("date")) else "",
@@ -80,7 +66,7 @@ _FULL_STOP = re.compile(r"[.!?…][\"'“”»«)]*$")
 _EDGE = 2  # lines at the top and bottom of a page that may be a running header or footer
 
 
-def pdf_to_text(raw: bytes, path: Path) -> tuple[str, Meta]:
+def pdf_to_text(raw: bytes, path: Path) -> tuple[str, ArticleMeta]:
     """The text layer of a PDF, hyphenation undone and running headers/footers dropped.
 
     Scanned, encrypted and damaged files raise a RagError that says what to do.
@@ -111,7 +97,7 @@ def pdf_to_text(raw: bytes, path: Path) -> tuple[str, Meta]:
             f"{path} has no text layer (a scanned or image-only PDF, {len(pages)} page(s)).",
             "Run OCR on it first, e.g. `ocrmypdf -l deu in.pdf out.pdf`, or save the article as text or HTML.",
         )
-    return "\n\n".join(_paragraphs(lines)), Meta(title=title)
+    return "\n\n".join(_paragraphs(lines)), ArticleMeta(title=title)
 
 
 def _pdf_title(reader: Any) -> str:

@@ -77,8 +77,8 @@ def _label(hit: Hit) -> str:
     An article without outlet and date is named by its title, so the reader knows whose "beide
     Länder" the quote speaks of.
     """
-    m = hit.chunk.meta
-    return ", ".join(x for x in (m.get("outlet", ""), m.get("date", "")) if x) or m.get("title", "")
+    a = hit.chunk.article
+    return a.where or a.title
 
 
 def create(settings: Settings, embedder: Embedder) -> ExtractiveGenerator:

@@ -12,12 +12,13 @@ import json
 import logging
 import os
 import re
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 from rag.errors import RagError
-from rag.extract import Meta, html_to_text, pdf_to_text
-from rag.types import Document
+from rag.extract import html_to_text, pdf_to_text
+from rag.types import ArticleMeta, Document
 from rag.usermeta import read_sidecar, split_front_matter
 
 log = logging.getLogger(__name__)
@@ -141,11 +142,10 @@ def load_document(path: Path) -> Document:
         text, meta = html_to_text(read_text(path))
     else:
         text, stated = split_front_matter(read_text(path), path)
-        meta = Meta()
+        meta = ArticleMeta()
     stated |= read_sidecar(path)
     cleaned, found = clean(text, pasted=suffix not in HTML | {".pdf"})
-    meta = meta.fill(found)
-    meta = Meta(**{k: stated.get(k, getattr(meta, k)) for k in ("title", "outlet", "date", "url")})
+    meta = replace(meta.fill(found), **stated)
     if not cleaned.strip():
         raise RagError(f"{path} has no article text after cleaning.", "Check that the file is an article.")
     # Stated metadata is part of the version, so editing a sidecar re-indexes the article.
@@ -153,15 +153,12 @@ def load_document(path: Path) -> Document:
     return Document(
         doc_id=path.stem,
         text=cleaned,
-        title=meta.title,
-        outlet=meta.outlet,
-        date=meta.date,
-        url=meta.url,
+        **meta.as_dict(),
         content_hash=hashlib.sha256(key.encode()).hexdigest(),
     )
 
 
-def clean(text: str, pasted: bool = True) -> tuple[str, Meta]:
+def clean(text: str, pasted: bool = True) -> tuple[str, ArticleMeta]:
     """Return the article without boilerplate lines, plus the metadata the lines revealed.
 
     A pasted page ends in widgets and teasers, so every short line after the last long one goes; text
@@ -179,7 +176,7 @@ def clean(text: str, pasted: bool = True) -> tuple[str, Meta]:
         kept.append(_CREDIT_PAREN.sub("", _CREDIT_TAIL.sub("", s)))
     kept = _trim_tail(kept) if pasted else _trim_byline(kept)
     body = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
-    return body, Meta(title=_title(text, kept), outlet=_outlet(text), date=_date(kept, text), url=url)
+    return body, ArticleMeta(title=_title(text, kept), outlet=_outlet(text), date=_date(kept, text), url=url)
 
 
 def _unwrap_url(url: str) -> str:

@@ -47,7 +47,7 @@ def show_sources(answer: Answer) -> None:
         return
     print()
     for c in answer.citations:
-        where = ", ".join(x for x in (c.outlet, c.date) if x)
+        where = c.article.where
         print(safe(f"[{c.n}] {c.title or c.doc}{f' ({where})' if where else ''} {c.url}".rstrip()))
         print(f"    „{safe(c.quote)}“")
     for claim in answer.unsupported:

@@ -2,8 +2,40 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
+
+
+@dataclass(frozen=True)
+class ArticleMeta:
+    """What is known about an article besides its text; every chunk carries it (as `Chunk.meta`)."""
+
+    title: str = ""
+    outlet: str = ""
+    date: str = ""
+    url: str = ""
+
+    @classmethod
+    def from_mapping(cls, m: Mapping[str, Any]) -> ArticleMeta:
+        """The article fields of a chunk's or a Chroma record's metadata; missing ones are empty."""
+        return cls(**{k: str(m.get(k) or "") for k in ARTICLE_KEYS})
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+    def fill(self, other: ArticleMeta) -> ArticleMeta:
+        """These values, with `other`'s where these are empty."""
+        return ArticleMeta(**{k: v or getattr(other, k) for k, v in self.as_dict().items()})
+
+    @property
+    def where(self) -> str:
+        """ "DW, 2013-11-02": outlet and date as far as known, for labels under a title."""
+        return ", ".join(x for x in (self.outlet, self.date) if x)
+
+
+# The keys of chunk metadata, Chroma records, sidecars and front matter, and of the JSON shapes.
+ARTICLE_KEYS = tuple(f.name for f in fields(ArticleMeta))
 
 
 @dataclass(frozen=True)
@@ -20,7 +52,7 @@ class Document:
 
     def meta(self) -> dict[str, str]:
         """Metadata carried by every chunk of this document."""
-        return {"title": self.title, "outlet": self.outlet, "date": self.date, "url": self.url}
+        return ArticleMeta(self.title, self.outlet, self.date, self.url).as_dict()
 
 
 @dataclass(frozen=True)
@@ -34,6 +66,10 @@ class Chunk:
     text: str
     meta: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def article(self) -> ArticleMeta:
+        return ArticleMeta.from_mapping(self.meta)
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -43,7 +79,7 @@ class Hit:
     score: float
 
     def to_json(self) -> dict[str, Any]:
-        """The CLI/API shape: `{"doc", "start", "end", "text", "score", "title", "date", "url"}`."""
+        """The CLI/API shape: `{"doc", "start", "end", "text", "score", "title", "outlet", "date", "url"}`."""
         c = self.chunk
         return {
             "doc": c.doc_id,
@@ -51,10 +87,7 @@ class Hit:
             "end": c.end,
             "text": c.text,
             "score": round(float(self.score), 6),
-            "title": c.meta.get("title", ""),
-            "outlet": c.meta.get("outlet", ""),
-            "date": c.meta.get("date", ""),
-            "url": c.meta.get("url", ""),
+            **c.article.as_dict(),
         }
 
 
@@ -71,6 +104,10 @@ class Citation:
     date: str = ""
     url: str = ""
     outlet: str = ""
+
+    @property
+    def article(self) -> ArticleMeta:
+        return ArticleMeta(self.title, self.outlet, self.date, self.url)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

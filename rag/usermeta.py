@@ -12,8 +12,8 @@ from datetime import date
 from pathlib import Path
 
 from rag.errors import RagError
+from rag.types import ARTICLE_KEYS
 
-KEYS = ("title", "outlet", "date", "url")
 SIDECAR = ".meta.json"
 _FENCE = "---"
 _MAX_LINES = 50  # front matter is a handful of lines; a "---" further down is a rule in the text
@@ -83,9 +83,11 @@ def _unquote(value: str) -> str:
 
 
 def _checked(found: dict[str, str], where: str) -> dict[str, str]:
-    unknown = sorted(set(found) - set(KEYS))
+    unknown = sorted(set(found) - set(ARTICLE_KEYS))
     if unknown:
-        raise RagError(f"{where}: unknown key {', '.join(map(repr, unknown))}.", f"The keys are {', '.join(KEYS)}.")
+        raise RagError(
+            f"{where}: unknown key {', '.join(map(repr, unknown))}.", f"The keys are {', '.join(ARTICLE_KEYS)}."
+        )
     out = {k: v.strip() for k, v in found.items()}
     if out.get("date"):
         out["date"] = _iso(out["date"], where)

@@ -176,15 +176,13 @@ def extras(answer: Answer, lang: str) -> str:
 
 
 def _head(hit: Hit) -> str:
-    m = hit.chunk.meta
-    where = ", ".join(x for x in (m.get("outlet", ""), m.get("date", "")) if x)
-    return _title(m.get("title") or hit.chunk.doc_id, where, m.get("url", ""))
+    a = hit.chunk.article
+    return _title(a.title or hit.chunk.doc_id, a.where, a.url)
 
 
 def _cited(c: Citation) -> str:
-    where = ", ".join(x for x in (c.outlet, c.date) if x)
     quote = " ".join(c.quote.split())
-    return f"- [{c.n}] {_title(c.title or c.doc, where, c.url)}\n  „{quote}“"
+    return f"- [{c.n}] {_title(c.title or c.doc, c.article.where, c.url)}\n  „{quote}“"
 
 
 def _title(title: str, where: str, url: str) -> str:

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 
 from rag.lang import detect
-from rag.types import Answer, Chunk, Citation, Hit
+from rag.types import Answer, ArticleMeta, Chunk, Citation, Hit
 from ui.texts import TEXT
 
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -68,8 +68,8 @@ def articles_html(chunks: Sequence[Chunk], lang: str) -> str:
 
 def _head(title: str, meta: dict[str, str], link_text: str) -> str:
     """Escaped title, then "(outlet, date)" and a link to the article where the article gives them."""
-    where = html.escape(", ".join(x for x in (meta.get("outlet", ""), meta.get("date", "")) if x))
-    url = meta.get("url", "")
+    a = ArticleMeta.from_mapping(meta)
+    where, url = html.escape(a.where), a.url
     link = f' <a href="{html.escape(url)}" target="_blank" rel="noopener">{link_text}</a>' if _safe(url) else ""
     return f"<b>{html.escape(title)}</b>{f' <span>({where})</span>' if where else ''}{link}"
 
