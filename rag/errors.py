@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rag.texts import INDEX_DAMAGED
+
 
 class RagError(Exception):
     """A user-facing error: `message` says what went wrong, `hint` how to fix it."""
@@ -43,10 +45,7 @@ class IndexDamaged(RagError):
     Retrying does not help, rebuilding does; `reason` says what was found, for health checks and logs.
     """
 
-    SAY = {
-        "de": "Der Index ist beschädigt und muss neu aufgebaut werden: `rag index --rebuild`.",
-        "en": "The index is damaged and needs to be rebuilt: `rag index --rebuild`.",
-    }
+    SAY = INDEX_DAMAGED
 
     def __init__(self, where: str, reason: str) -> None:
         super().__init__(

@@ -71,21 +71,3 @@ def available(settings: Settings) -> list[str]:
     if importlib.util.find_spec("llama_cpp") is not None:
         out.append("llamacpp")
     return out
-
-
-REFUSAL = {
-    "de": "In den Artikeln steht dazu nichts.",
-    "en": "The articles don't say.",
-}
-RELATED = {
-    "de": "Vielleicht verwandt:",
-    "en": "Maybe related:",
-}
-FALLBACK = {
-    "de": "Das Sprachmodell ist nicht erreichbar ({error}); hier die Antwort aus den Artikeln selbst.",
-    "en": "The language model is unreachable ({error}); here is the answer taken from the articles.",
-}
-CUT_SHORT = {
-    "de": "Die Antwort brach ab, weil das Sprachmodell nicht mehr antwortete ({error}).",
-    "en": "The answer was cut short because the language model stopped responding ({error}).",
-}

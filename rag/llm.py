@@ -17,8 +17,9 @@ from typing import Any
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import RagError
-from rag.generate import REFUSAL, GeneratorUnavailable, Turn
+from rag.generate import GeneratorUnavailable, Turn
 from rag.select import Candidate
+from rag.texts import REFUSAL
 from rag.types import Hit
 
 log = logging.getLogger(__name__)

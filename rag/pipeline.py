@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from rag import answerable, generate, repair
+from rag import answerable, generate, repair, texts
 from rag.cite import check
 from rag.config import Settings
 from rag.conversation import standalone
@@ -176,15 +176,15 @@ class Assistant:
         except GeneratorUnavailable as exc:
             log.warning("generator %s failed: %s", gen.name, exc.message)
             if pieces:
-                notice = generate.CUT_SHORT[lang].format(error=exc.message)
+                notice = texts.CUT_SHORT[lang].format(error=exc.message)
             else:
-                notice = generate.FALLBACK[lang].format(error=exc.message)
+                notice = texts.FALLBACK[lang].format(error=exc.message)
                 used = "extractive"
                 for piece in self.generator("extractive").generate(query, hits, lang, evidence):
                     pieces.append(piece)
                     yield Event("delta", text=piece)
         checked = check("".join(pieces), hits)
-        if not checked.citations or checked.text.startswith(generate.REFUSAL[lang].rstrip(".")):
+        if not checked.citations or checked.text.startswith(texts.REFUSAL[lang].rstrip(".")):
             yield Event("done", answer=_refusal(lang, hits, used, notice))
             return
         yield Event(
@@ -194,4 +194,4 @@ class Assistant:
 
 def _refusal(lang: str, hits: Sequence[Hit], generator: str, notice: str = "") -> Answer:
     """Say the articles are silent, offering the closest passages as maybe related."""
-    return Answer(generate.REFUSAL[lang], (), True, tuple(hits[:3]), (), notice, generator)
+    return Answer(texts.REFUSAL[lang], (), True, tuple(hits[:3]), (), notice, generator)

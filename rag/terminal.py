@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rag.errors import RagError
-from rag.generate import RELATED, Turn
+from rag.generate import Turn
 from rag.lang import detect
+from rag.texts import TERMINAL, TEXT
 from rag.types import Answer, Hit
 
 if TYPE_CHECKING:
@@ -29,8 +30,9 @@ def safe(text: str) -> str:
 def show_hits(hits: Sequence[Hit]) -> None:
     for n, h in enumerate(hits, 1):
         j = h.to_json()
+        place = f"{j['doc']}:{j['start']}-{j['end']}"
         print(
-            safe(f"[{n}] {j['title'] or j['doc']} ({j['date'] or 'undated'}) {j['doc']}:{j['start']}-{j['end']}")
+            safe(f"[{n}] {j['title'] or j['doc']} ({j['date'] or TERMINAL['undated']}) {place}")
             + f"  score {j['score']:.4f}"
         )
         print("    " + safe(h.chunk.text.replace("\n", " "))[:300])
@@ -42,7 +44,7 @@ def show_sources(answer: Answer) -> None:
         print(f"\n({safe(answer.notice)})")
     if answer.refused:
         if answer.related:
-            print("\n" + RELATED[detect(answer.text)])
+            print("\n" + TEXT[detect(answer.text)]["related"])
             show_hits(answer.related)
         return
     print()
@@ -51,7 +53,7 @@ def show_sources(answer: Answer) -> None:
         print(safe(f"[{c.n}] {c.title or c.doc}{f' ({where})' if where else ''} {c.url}".rstrip()))
         print(f"    „{safe(c.quote)}“")
     for claim in answer.unsupported:
-        print(f"  ! ohne Beleg / unsupported: {safe(claim)[:120]}")
+        print(f"  ! {TERMINAL['unsupported']}: {safe(claim)[:120]}")
 
 
 def stream_answer(
@@ -74,7 +76,7 @@ def stream_answer(
 
 def chat(assistant: Assistant, generator: str | None = None) -> int:
     """An interactive session with history, so follow-ups ("Und was sagte Schoigu dazu?") work."""
-    print("Frage eingeben (leere Zeile oder Strg-D beendet) / ask a question (empty line quits):")
+    print(TERMINAL["prompt"])
     history: list[Turn] = []
     while True:
         try:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.generate import RELATED
 from rag.terminal import safe, show_hits, show_sources
+from rag.texts import TEXT
 from rag.types import Answer, Chunk, Citation, Hit
 
 ESCAPES = "\x1b[2J\x1b]0;gehackt\x07\u202e\x9b\x00"
@@ -34,4 +34,4 @@ def test_hits_and_sources_are_printed_without_escapes(capsys: pytest.CaptureFixt
 def test_a_refusal_lists_the_related_passages_in_its_language(capsys: pytest.CaptureFixture[str]) -> None:
     show_sources(Answer("The articles don't say.", refused=True, related=(_hit("Kasan", title="BRICS"),)))
     out = capsys.readouterr().out
-    assert RELATED["en"] in out and "BRICS" in out and "undated" in out
+    assert TEXT["en"]["related"] in out and "BRICS" in out and "undated" in out
