@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from rag.pipeline import Assistant
 
 from .loopback import free_port
-from .ui_server import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, static_site, ui_server
+from .ui_server import ARTIFACTS, chromium, static_site, ui_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 XSS = "<img src=x onerror=alert(1)>"
@@ -35,11 +34,8 @@ def server(assistant: Assistant, host_port: int, tmp_path_factory: pytest.TempPa
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    assert shutil.which(CHROMIUM) or Path(CHROMIUM).exists(), "install Debian's chromium: apt-get install chromium"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @contextmanager
