@@ -58,8 +58,12 @@ _ANAPHORA = re.compile(
     r"diese[rsnm]?|this|these|they|he|she|it|its|their|there|both|the two)\b",
     re.IGNORECASE,
 )
-# … and so does one whose first words refer back with a pronominal adverb ("handelte es sich dabei um").
-_BACK_REFERENCE = re.compile(r"\b(dabei|damit|dadurch|daraufhin|dort|damals|diese[mnrs]?|dieses)\b", re.IGNORECASE)
+# … and so does one whose first words refer back with a pronominal adverb ("handelte es sich dabei um"),
+# a "since then" or "both" ("Seitdem haben beide Länder …": which two, the sentence before says).
+_BACK_REFERENCE = re.compile(
+    r"\b(dabei|damit|dadurch|daraufhin|dort|damals|diese[mnrs]?|dieses|seitdem|seither|beide[n]?|since then|both)\b",
+    re.IGNORECASE,
+)
 _LEAD_WORDS = 10
 
 

@@ -65,6 +65,18 @@ def test_a_sentence_that_leans_on_the_one_before_quotes_it_too() -> None:
     assert with_antecedent(plain, hits) is plain
 
 
+def test_since_then_both_countries_quotes_who_the_two_are() -> None:
+    """The flagship question's sentence: "Seitdem haben beide Länder …" names no country itself."""
+    text = (
+        "Moskau und Peking haben ihre Beziehungen in den vergangenen Jahren vertieft. "
+        "Seitdem haben beide Länder mehrere gemeinsame Militärübungen abgehalten. "
+        "Nach Angaben Putins handelte es sich dabei um das größte gemeinsame Manöver seit Jahrzehnten."
+    )
+    hits = [_hit(text)]
+    last = next(c for c in _selector(sim=1.0).rank("Manöver", hits) if c.text.startswith("Nach Angaben"))
+    assert with_antecedent(last, hits).text == text  # two steps back: "dabei", then "beide Länder"
+
+
 def _cand(source: int, doc: str, start: int, score: float, axis: int) -> Candidate:
     vec = np.zeros(8)
     vec[axis] = 1.0
