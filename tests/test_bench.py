@@ -10,12 +10,24 @@ from pathlib import Path
 
 import pytest
 
+from eval.bench.run import cpu
 from rag.config import Settings
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.slow
+
+def test_the_cpu_model_and_its_encoder_flags_are_recorded(tmp_path: Path) -> None:
+    info = tmp_path / "cpuinfo"
+    info.write_text(
+        "processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Platinum 8481C\n"
+        "flags\t\t: fpu avx2 avx512f amx_tile amx_bf16\n",
+        encoding="utf-8",
+    )
+    found = cpu(info)
+    assert found == {"cpu": "Intel(R) Xeon(R) Platinum 8481C", "cpu_flags": ["avx2", "avx512f", "amx_tile", "amx_bf16"]}
+    assert cpu(tmp_path / "missing")["cpu_flags"] == []  # not Linux: no flags, no error
 
 
+@pytest.mark.slow
 def test_bench_quick_run_measures_every_row(settings: Settings, tmp_path: Path) -> None:
     out = tmp_path / "bench"
     env = {**os.environ, "RAG_CACHE_DIR": str(settings.cache_dir)}
@@ -36,3 +48,4 @@ def test_bench_quick_run_measures_every_row(settings: Settings, tmp_path: Path) 
     table = (out / "bench.md").read_text(encoding="utf-8")
     assert "| retrieval p50 (ms) |" in table and "scale.png" in table and (out / "scale.png").stat().st_size > 1000
     assert "| retrieval p50 (ms) |" in done.stdout
+    assert res["machine"]["cpu"] and isinstance(res["machine"]["cpu_flags"], list)

@@ -144,7 +144,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     questions = dev_questions()[: 12 if args.quick else None]
     embedder = create_embedder(settings)
     result: dict[str, Any] = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "torch_threads": _torch_threads()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "torch_threads": _torch_threads(),
+            **cpu(),
+        },
         "model": embedder.name,
         "backend": settings.embed_backend,
     }
@@ -188,6 +193,31 @@ def _corpus(settings: Settings, tmp: Path, extra_chunks: int) -> Path:
     return folder
 
 
+# The instruction sets an encoder's speed depends on (bf16 and int8 paths, AMX tiles).
+CPU_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16", "amx_int8")
+
+
+def cpu(cpuinfo: Path = Path("/proc/cpuinfo")) -> dict[str, Any]:
+    """The CPU model and its relevant flags, so figures from different machines are never compared by mistake.
+
+    The same cloud "machine kind" can land on different CPUs from one session to the next (an
+    AMX-capable Xeon one day, an AMD EPYC the next), and encoder throughput differs several-fold.
+    """
+    model, flags = platform.processor() or platform.machine(), set()
+    try:
+        for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                model = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+            if flags and model:
+                break
+    except OSError:
+        pass  # not Linux: the model from `platform` is what we have
+    return {"cpu": model, "cpu_flags": [f for f in CPU_FLAGS if f in flags]}
+
+
 def _torch_threads() -> int:
     import torch
 
@@ -216,7 +246,8 @@ def rows(result: dict[str, Any]) -> list[tuple[str, Any, Any, str]]:
 def markdown(result: dict[str, Any]) -> str:
     m = result["machine"]
     lines = [
-        f"Machine: {m['cpus']} CPUs, Python {m['python']}, torch threads {m['torch_threads']}; "
+        f"Machine: {m.get('cpu', '?')} ({', '.join(m.get('cpu_flags', [])) or 'no AVX2'}), {m['cpus']} CPUs, "
+        f"Python {m['python']}, torch threads {m['torch_threads']}; "
         f"model {result['model']}, backend {result.get('backend', 'torch')}.",
         "",
         "| measure | ours | LangChain | ours/theirs | target |",
