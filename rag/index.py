@@ -24,7 +24,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from rag import repair
+from rag import repair, snapshot
 from rag.chunk import chunk_document
 from rag.config import Settings
 from rag.embed import Embedder
@@ -151,6 +151,8 @@ def _bring_in_line(
             report.unchanged.append(doc_id)
         else:
             todo.append((doc, version))
+    if todo or set(present) - set(docs):  # from the first write until the state is marked
+        store.set_marks(**{snapshot.UNFINISHED: time.time()})
     bar = tqdm(total=len(todo), desc="Indexing", unit="doc", disable=not progress or not todo)
     for group in _groups(todo, settings):
         # One encode call per group of documents: per-document calls leave batches half empty.
@@ -166,9 +168,22 @@ def _bring_in_line(
     bar.close()
     _remove_vanished(store, report, set(present) - set(docs), complete=not unlisted)
     changed = report.added or report.updated or report.removed
-    store.mark_state(_state(store.doc_hashes() if changed else present))  # servers reload on their next request
+    state = _state(store.doc_hashes() if changed else present)
+    # The snapshot first: a server that sees the new generation finds it already there.
+    _save_snapshot(snapshot.folder(settings.data_dir, settings.collection), state, store)
+    if store.marks().get(snapshot.UNFINISHED):
+        store.set_marks(**{snapshot.UNFINISHED: 0.0})
+    store.mark_state(state)  # servers reload on their next request
     report.chunks = store.count()
     return report
+
+
+def _save_snapshot(base: Path, state: str, store: Store) -> None:
+    """Save the BM25 snapshot; a disk that refuses it costs servers start-up time, not the indexing run."""
+    try:
+        snapshot.save(base, state, store)
+    except OSError as exc:
+        log.warning("could not save the BM25 index to %s (%s); servers will build it from the store", base, exc)
 
 
 def _state(versions: dict[str, set[str]]) -> str:

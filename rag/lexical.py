@@ -1,7 +1,7 @@
 """German-aware BM25 (bm25s + Snowball German stemmer) over the indexed chunks.
 
-Built in memory from the store's chunk texts when a retriever opens: tokenising a few thousand
-passages takes well under a second, and it can never drift out of sync with the vectors.
+Built from the chunk texts, or loaded (memory-mapped) from the copy `rag index` saves with
+`rag.snapshot`, which decides whether that copy still matches the vectors.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
 import bm25s
 import numpy as np
@@ -65,6 +66,30 @@ class LexicalIndex:
         self._compounds = _compounds_by_tail(self._vocab)
         if texts:
             self._bm25.index([self._with_heads(toks) for toks in stemmed], show_progress=False)
+
+    def save(self, folder: Path) -> None:
+        """Write the BM25 matrix and vocabulary (bm25s' own files) into `folder`; an empty index has none."""
+        if not self.size:
+            raise ValueError("an empty BM25 index is not saved")
+        self._bm25.save(str(folder), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path, size: int) -> LexicalIndex:
+        """The index `save` wrote, its matrix memory-mapped; raises when it is not one over `size` chunks.
+
+        The stem vocabulary is BM25's own (without the empty token bm25s adds for a chunk of stop
+        words only), so compound splitting and expansion work exactly as in the index that was saved.
+        """
+        bm25 = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
+        if bm25.scores["num_docs"] != size:
+            raise ValueError(f"the BM25 files hold {bm25.scores['num_docs']} chunks, not {size}")
+        self = cls.__new__(cls)
+        self._stemmer = Stemmer.Stemmer("german")
+        self.size = size
+        self._bm25 = bm25
+        self._vocab = frozenset(tok for tok in bm25.vocab_dict if tok)
+        self._compounds = _compounds_by_tail(self._vocab)
+        return self
 
     def tokens(self, text: str) -> list[str]:
         return self._with_heads(self._stems(text))

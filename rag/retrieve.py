@@ -8,10 +8,11 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from rag import filters, fusion
+from rag import filters, fusion, snapshot
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import RagError
@@ -43,8 +44,11 @@ class View:
     generation: str
 
     @classmethod
-    def load(cls, store: Store) -> View:
+    def load(cls, store: Store, saved: Path | None = None) -> View:
+        """The store's view; chunks and BM25 from the snapshot in `saved` when it matches (see `rag.snapshot`)."""
         generation = store.generation()  # read first: a run finishing meanwhile shows as a newer one
+        if saved is not None and (loaded := snapshot.load(saved, store)):
+            return cls(store, *loaded, generation)
         chunks = store.all_chunks()
         return cls(store, chunks, LexicalIndex([c.text for c in chunks]), generation)
 
@@ -56,7 +60,8 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings
         self._lock = threading.Lock()
-        self._view = View.load(store)
+        self._saved = snapshot.folder(settings.data_dir, settings.collection)
+        self._view = View.load(store, self._saved)
 
     @property
     def store(self) -> Store:
@@ -71,8 +76,8 @@ class Retriever:
         return self._view.lexical
 
     def reload(self, store: Store | None = None) -> None:
-        """Re-read the chunk texts for BM25 (after indexing in the same process)."""
-        self._view = View.load(store or self.store)
+        """Load the index's chunks and BM25 anew (after indexing in the same process)."""
+        self._view = View.load(store or self.store, self._saved)
 
     def refresh(self) -> bool:
         """Follow indexing runs of other processes: reload when the index's generation changed.
@@ -86,7 +91,7 @@ class Retriever:
             if self.store.generation() == self._view.generation:  # another request reloaded meanwhile
                 return False
             old = self._view.generation
-            self._view = View.load(self.store.reopen())
+            self._view = View.load(self.store.reopen(), self._saved)
             log.info(
                 "index changed (generation %s → %s): %d chunks reloaded", old, self._view.generation, len(self.chunks)
             )

@@ -67,8 +67,8 @@ def rag(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 def vector_folder(data: Path) -> Path:
-    """The one HNSW folder of the index (a finished rebuild leaves no other)."""
-    folders = [p for p in data.iterdir() if p.is_dir()]
+    """The one HNSW folder of the index (a finished rebuild leaves no other; `lexical` holds the BM25 snapshot)."""
+    folders = [p for p in data.iterdir() if p.is_dir() and p.name != "lexical"]
     assert len(folders) == 1, folders
     return folders[0]
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pytest
 
 from rag.lexical import LexicalIndex, stems
 
@@ -55,3 +58,27 @@ def test_unknown_words_are_named_as_written() -> None:
 def test_search_scores_are_plain_floats() -> None:
     (pos, score), *_ = LexicalIndex(TEXTS).search("Tokio", 1)
     assert (pos, type(score)) == (1, float) and not isinstance(score, np.floating)
+
+
+def test_a_saved_index_loads_with_the_same_scores(tmp_path: Path) -> None:
+    """Saved and memory-mapped back: the same vocabulary, compounds, coverage and BM25 scores as built."""
+    texts = [*TEXTS, "und der die das", "Die Verteidigungsministerin besuchte Tokio."]  # one chunk of stop words
+    built = LexicalIndex(texts)
+    built.save(tmp_path / "bm25")
+    loaded = LexicalIndex.load(tmp_path / "bm25", len(texts))
+    assert loaded.size == built.size and loaded._vocab == built._vocab and loaded._compounds == built._compounds
+    for q in ("Ausrüstung", "Manöver Japan", "Ministerin in Tokio", "equipment Kiew", "und der", "Fußball"):
+        toks = built.query_tokens(q)
+        assert loaded.query_tokens(q) == toks
+        if toks:
+            assert np.array_equal(loaded._bm25.get_scores(toks), built._bm25.get_scores(toks))
+        assert loaded.search(q, 10) == built.search(q, 10)
+        assert loaded.coverage(q) == built.coverage(q) and loaded.unknown_words(q) == built.unknown_words(q)
+
+
+def test_a_saved_index_of_another_size_is_refused(tmp_path: Path) -> None:
+    LexicalIndex(TEXTS).save(tmp_path / "bm25")
+    with pytest.raises(ValueError, match="4 chunks, not 5"):
+        LexicalIndex.load(tmp_path / "bm25", 5)
+    with pytest.raises(ValueError, match="empty"):
+        LexicalIndex([]).save(tmp_path / "empty")
