@@ -39,6 +39,7 @@ POSITIVE = (
     "max_question_chars",
     "answer_sentences",
     "upload_max_files",
+    "ef_search",
 )
 TIMEOUTS = ("store_timeout", "llm_timeout")  # seconds; 0 or less would fail every request at once
 
@@ -65,6 +66,10 @@ class Settings:
     collection: str = "articles"
     # http://host:port of a `chroma run` server; empty means the embedded store in data_dir.
     chroma_url: str = ""
+    # HNSW search breadth (candidates Chroma's vector search keeps per query; Chroma's default is
+    # 100). Set on the collection when the store opens; see README "Performance" for recall@10
+    # against exact search and query latency per value.
+    ef_search: int = 300
     # Seconds one request to the Chroma server may take; then the index counts as unreachable
     # (the API answers 503 with Retry-After) instead of hanging on a stalled server.
     store_timeout: float = 10.0

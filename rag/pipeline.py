@@ -73,6 +73,7 @@ class Assistant:
             url=s.chroma_url,
             rebuild=rebuild,
             timeout=s.store_timeout,
+            ef_search=s.ef_search,
         )
 
     @property

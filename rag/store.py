@@ -81,6 +81,8 @@ class ChromaStore:
     `collection` is the configured name; the collection opened is the one its pointer names (see
     the module docstring), or `name` when given (a rebuild's new collection). `rebuild` opens the
     serving collection whatever version or model wrote it, since it is about to be replaced.
+    `ef_search` (None: as stored) is HNSW's search breadth, a setting of the collection in Chroma:
+    given, it is written to a collection that has another one (see `_search_breadth`).
     """
 
     def __init__(
@@ -94,11 +96,13 @@ class ChromaStore:
         fresh: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
         name: str = "",
+        ef_search: int | None = None,
     ) -> None:
         self.model = model
         self.where = url or str(data_dir)
         self.timeout = timeout  # seconds a Chroma server may take for one request
         self.base = collection
+        self.ef_search = ef_search
         self._place = (data_dir, collection, url)
         if not url and not create and not (data_dir / "chroma.sqlite3").exists():
             raise RagError(
@@ -127,13 +131,17 @@ class ChromaStore:
         if name not in existing:
             if not create:
                 raise RagError(f"The index has no collection {name!r} yet.", "Build it with `python -m rag index`.")
+            hnsw: dict[str, Any] = {"space": "cosine"}
+            if self.ef_search is not None:
+                hnsw["ef_search"] = self.ef_search
             return self._client.create_collection(
                 name,
                 embedding_function=None,
-                configuration={"hnsw": {"space": "cosine"}},
+                configuration={"hnsw": hnsw},
                 metadata={"embed_model": self.model, "schema": SCHEMA_VERSION},
             )
         col = self._client.get_collection(name, embedding_function=None)
+        self._search_breadth(col)
         if not check:
             return col
         schema = (col.metadata or {}).get("schema")
@@ -152,10 +160,31 @@ class ChromaStore:
             )
         return col
 
+    def _search_breadth(self, col: Any) -> None:
+        """Give an existing collection the configured `ef_search` (an index built before keeps its vectors).
+
+        Chroma reads it when it loads the vector index: an embedded store opened after this uses
+        it; a `chroma run` server that has the collection loaded uses it after its restart.
+        """
+        stored = ((col.configuration_json or {}).get("hnsw") or {}).get("ef_search")
+        if self.ef_search is None or stored is None or stored == self.ef_search:
+            return
+        col.modify(configuration={"hnsw": {"ef_search": self.ef_search}})
+        log.info("HNSW ef_search of %s set to %d (was %d)", col.name, self.ef_search, stored)
+
     def reopen(self) -> ChromaStore:
         """The serving collection through a new client, which sees other processes' indexing runs."""
         data_dir, collection, url = self._place
-        return ChromaStore(data_dir, collection, self.model, create=False, url=url, fresh=True, timeout=self.timeout)
+        return ChromaStore(
+            data_dir,
+            collection,
+            self.model,
+            create=False,
+            url=url,
+            fresh=True,
+            timeout=self.timeout,
+            ef_search=self.ef_search,
+        )
 
     @reachable
     def generation(self) -> str:
@@ -231,7 +260,9 @@ class ChromaStore:
         taken = [int(m.group(1)) for n in self._names() if (m := _GEN.search(n))]
         data_dir, _, url = self._place
         name = f"{self.base}.g{max(taken, default=0) + 1}"
-        return ChromaStore(data_dir, self.base, self.model, url=url, timeout=self.timeout, name=name)
+        return ChromaStore(
+            data_dir, self.base, self.model, url=url, timeout=self.timeout, name=name, ef_search=self.ef_search
+        )
 
     @reachable
     def promote(self) -> None:

@@ -95,3 +95,11 @@ def test_cli_and_server_exit_with_code_2_and_the_message() -> None:
     out = run([sys.executable, "-m", "ui", "--no-index"], RAG_CHUNK_SIZE="0")
     assert out.returncode == 2, out.stderr
     assert "RAG_CHUNK_SIZE=0 must be 1 or more" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_ef_search_reads_from_the_environment_and_is_checked() -> None:
+    assert Settings.from_env({"RAG_EF_SEARCH": "250"}).ef_search == 250
+    with pytest.raises(RagError, match="RAG_EF_SEARCH='wide' is not a valid int"):
+        Settings.from_env({"RAG_EF_SEARCH": "wide"})
+    with pytest.raises(RagError, match="RAG_EF_SEARCH=0 must be 1 or more"):
+        Settings(ef_search=0)

@@ -7,6 +7,7 @@ What the answers are worth is measured with the real model (`tests/test_answer.p
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -99,3 +100,24 @@ def test_reindex_embeds_only_what_changed(tmp_path: Path) -> None:
     third = a.index(progress=False)
     assert third.updated == [changed.stem] and third.removed == [gone.stem] and 0 < embedder.passages < first.chunks
     assert {h.chunk.doc_id for h in a.search("Zwangsarbeit Tokio Seoul", k=20)} <= {p.stem for p in seeds.glob("*.txt")}
+
+
+def test_ef_search_reaches_new_and_existing_collections(tmp_path: Path) -> None:
+    """RAG_EF_SEARCH is Chroma's collection setting: given to a new one, written to one built before."""
+
+    def breadth(a: Assistant) -> int:
+        return int(a.store()._current().configuration_json["hnsw"]["ef_search"])
+
+    built = _assistant(tmp_path / "data", SEEDS, HashEmbedder())
+    built = Assistant(dataclasses.replace(built.settings, ef_search=100), embedder=built.embedder)  # Chroma's default
+    built.index(progress=False)
+    assert breadth(built) == 100
+    before = [(h.chunk.chunk_id, h.score) for h in built.search("Welche Länder hielten Manöver ab?", k=5)]
+    wider = Assistant(dataclasses.replace(built.settings, ef_search=300), embedder=built.embedder)
+    assert breadth(wider) == 300
+    after = [(h.chunk.chunk_id, h.score) for h in wider.search("Welche Länder hielten Manöver ab?", k=5)]
+    assert after == before  # a few dozen chunks: both breadths search them all
+    fresh = _assistant(tmp_path / "other", SEEDS, HashEmbedder())
+    fresh = Assistant(dataclasses.replace(fresh.settings, ef_search=40), embedder=fresh.embedder)
+    fresh.index(progress=False)
+    assert breadth(fresh) == 40
