@@ -59,31 +59,37 @@ def load(base: Path, store: Store) -> tuple[list[Chunk], LexicalIndex] | None:
 def save(base: Path, state: str, store: Store) -> None:
     """Save the store's chunks and their BM25 index as the snapshot of `state`, unless an intact one is there.
 
-    Written into a temporary folder that is renamed into place, so a reader sees all or nothing;
-    the snapshots of other states are removed (a server still using one keeps its open files).
+    Written into a temporary folder that is renamed into place, so a reader sees all or nothing.
+    Other snapshots are removed, except the one of the state still marked (servers load it until
+    the run marks `state`); a server using a removed one keeps its open files.
     """
     target = base / state
-    if (target / _META).is_file():
-        try:
-            _read(target, state, store.count())
-            return
-        except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
-            log.warning("replacing the damaged BM25 snapshot %s (%s)", target, exc)
-            shutil.rmtree(target, ignore_errors=True)
-    chunks = store.all_chunks()
-    if not chunks:
-        _prune(base, keep="")
-        return
-    base.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=base))
-    tmp.chmod(0o755)  # mkdtemp's 0700 would hide it from a server running as another user
+    marked = str(store.marks().get(STATE) or "")
+    if not _intact(target, state, store):
+        chunks = store.all_chunks()
+        if chunks:
+            base.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=base))
+            tmp.chmod(0o755)  # mkdtemp's 0700 would hide it from a server running as another user
+            try:
+                _write(tmp, state, chunks)
+                tmp.rename(target)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+            log.info("saved the BM25 index of %d chunks to %s", len(chunks), target)
+    _prune(base, keep={state, marked})
+
+
+def _intact(target: Path, state: str, store: Store) -> bool:
+    if not (target / _META).is_file():
+        return False
     try:
-        _write(tmp, state, chunks)
-        tmp.rename(target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    _prune(base, keep=state)
-    log.info("saved the BM25 index of %d chunks to %s", len(chunks), target)
+        _read(target, state, store.count())
+        return True
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+        log.warning("replacing the damaged BM25 snapshot %s (%s)", target, exc)
+        shutil.rmtree(target, ignore_errors=True)
+        return False
 
 
 def _write(path: Path, state: str, chunks: list[Chunk]) -> None:
@@ -130,10 +136,10 @@ def _digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def _prune(base: Path, keep: str) -> None:
+def _prune(base: Path, keep: set[str]) -> None:
     """Remove the snapshots of other states and what killed writes left."""
     if not base.is_dir():
         return
     for old in base.iterdir():
-        if old.name != keep:
+        if old.name not in keep:
             shutil.rmtree(old, ignore_errors=True)
