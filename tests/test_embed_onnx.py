@@ -96,3 +96,36 @@ def test_a_damaged_export_is_a_clear_error(settings: Settings, tmp_path: Path) -
     (broken / "model.onnx").write_bytes((good / "model.onnx").read_bytes()[:100_000])
     with pytest.raises(RagError, match="Delete .*onnx-"):
         create_embedder(dataclasses.replace(mine, embed_backend="onnx"))
+
+
+def test_the_weights_live_in_a_file_of_their_own_and_old_exports_are_converted(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """onnxruntime memory-maps model.onnx.data instead of copying inline weights; an export made
+    before (weights inside model.onnx) is converted on first use and embeds exactly as before."""
+    import onnx
+
+    from rag import provision
+    from rag.embed.onnx import DATA, FP32
+    from rag.provision_onnx import ensure_export, onnx_dir
+
+    good = ensure_export(settings)
+    assert (good / FP32).stat().st_size < 5_000_000 and (good / DATA).stat().st_size > 400_000_000
+    cache = tmp_path / "cache"
+    (cache / "models").mkdir(parents=True)
+    mine = dataclasses.replace(settings, cache_dir=cache, embed_backend="onnx")
+    provision.model_dir(cache).symlink_to(provision.model_dir(settings.cache_dir))
+    old = onnx_dir(mine)
+    old.mkdir()
+    for f in good.iterdir():
+        if f.name not in (FP32, DATA, "model-int8.onnx"):
+            (old / f.name).symlink_to(f)
+    onnx.save_model(onnx.load(str(good / FP32)), str(old / FP32))  # the inline layout of earlier releases
+    assert (old / FP32).stat().st_size > 400_000_000 and not (old / DATA).exists()
+    texts = ["Wo findet der BRICS-Gipfel statt?", "Die Minister beschlossen, Marinemanöver abzuhalten."]
+    converted = create_embedder(mine).embed_passages(texts)
+    assert (old / FP32).stat().st_size < 5_000_000 and (old / DATA).is_file()
+    assert not [p for p in old.iterdir() if p.name.startswith(".external")]
+    assert np.array_equal(
+        converted, create_embedder(dataclasses.replace(settings, embed_backend="onnx")).embed_passages(texts)
+    )

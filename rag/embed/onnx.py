@@ -18,7 +18,9 @@ import numpy as np
 from rag.errors import RagError
 
 # The export folder's files; `rag.provision_onnx` writes META last, so its presence means complete.
+# DATA holds the fp32 model's weights, which onnxruntime memory-maps instead of copying.
 FP32, INT8, TOKENIZER, META = "model.onnx", "model-int8.onnx", "tokenizer.json", "embedder.json"
+DATA = FP32 + ".data"
 
 
 class OnnxEmbedder:
@@ -33,8 +35,9 @@ class OnnxEmbedder:
             opts = ort.SessionOptions()
             opts.intra_op_num_threads = 0  # onnxruntime's default: one per core
             path = folder / (INT8 if int8 else FP32)
-            # The session first: loading briefly holds the weights twice, and the tokenizer's
-            # 250k-piece vocabulary (about 300 MB) should not add to that peak.
+            # The session first: a model that holds its weights inline is briefly in memory twice
+            # while it loads, and the tokenizer's 250k-piece vocabulary (about 250 MB) should not add
+            # to that peak. The default export keeps them in DATA, which is memory-mapped instead.
             self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
             self.tokenizer = Tokenizer.from_file(str(folder / TOKENIZER))
         except Exception as exc:  # onnxruntime raises its own classes (InvalidProtobuf, Fail, ...)
