@@ -121,6 +121,23 @@ def unavailable(url: str, timeout: float, exc: Exception) -> StoreUnavailable:
     )
 
 
+def search_breadth(col: Any, ef_search: int | None) -> None:
+    """Give an existing collection `ef_search` (None: leave it); its vectors stay as they are.
+
+    Chroma reads it when it loads the vector index: an embedded store opened after this uses it;
+    a `chroma run` server that has the collection loaded uses it after its restart.
+    """
+    stored = ((col.configuration_json or {}).get("hnsw") or {}).get("ef_search")
+    if ef_search is None or stored is None or stored == ef_search:
+        return
+    try:
+        col.modify(configuration={"hnsw": {"ef_search": ef_search}})
+    except Exception as exc:  # a read-only index still serves, with the breadth it has
+        log.warning("cannot set ef_search=%d on %s (%s); it searches with %d", ef_search, col.name, exc, stored)
+        return
+    log.info("HNSW ef_search of %s set to %d (was %d)", col.name, ef_search, stored)
+
+
 def vector_folders(data_dir: Path, collection_id: Any) -> list[Path]:
     """The HNSW folders of an embedded collection, named by segment id in Chroma's SQLite file.
 

@@ -4,7 +4,8 @@ A document's version (`doc_hash`) covers its cleaned text and the chunking setti
 are upserted before the previous version's chunks are deleted, so a crash leaves either version
 queryable and the next run finishes the job. Every run first checks that the vector index reaches
 every stored chunk; a damaged one, like `--rebuild`, is rebuilt into a new collection that
-replaces the old one only when complete.
+replaces the old one only when complete. Before a run marks its state (which raises the
+generation), it saves the chunks' BM25 snapshot for servers (`rag.snapshot`).
 """
 
 from __future__ import annotations

@@ -82,7 +82,7 @@ class ChromaStore:
     the module docstring), or `name` when given (a rebuild's new collection). `rebuild` opens the
     serving collection whatever version or model wrote it, since it is about to be replaced.
     `ef_search` (None: as stored) is HNSW's search breadth, a setting of the collection in Chroma:
-    given, it is written to a collection that has another one (see `_search_breadth`).
+    given, it is written to a collection that has another one (see `chroma.search_breadth`).
     """
 
     def __init__(
@@ -141,8 +141,8 @@ class ChromaStore:
                 metadata={"embed_model": self.model, "schema": SCHEMA_VERSION},
             )
         col = self._client.get_collection(name, embedding_function=None)
-        self._search_breadth(col)
         if not check:
+            chroma.search_breadth(col, self.ef_search)
             return col
         schema = (col.metadata or {}).get("schema")
         if schema != SCHEMA_VERSION:
@@ -158,19 +158,8 @@ class ChromaStore:
                 f"but {self.model!r} is configured; vectors of two models cannot be mixed.",
                 "Set RAG_EMBED_MODEL back, or rebuild: `python -m rag index --rebuild`.",
             )
+        chroma.search_breadth(col, self.ef_search)
         return col
-
-    def _search_breadth(self, col: Any) -> None:
-        """Give an existing collection the configured `ef_search` (an index built before keeps its vectors).
-
-        Chroma reads it when it loads the vector index: an embedded store opened after this uses
-        it; a `chroma run` server that has the collection loaded uses it after its restart.
-        """
-        stored = ((col.configuration_json or {}).get("hnsw") or {}).get("ef_search")
-        if self.ef_search is None or stored is None or stored == self.ef_search:
-            return
-        col.modify(configuration={"hnsw": {"ef_search": self.ef_search}})
-        log.info("HNSW ef_search of %s set to %d (was %d)", col.name, self.ef_search, stored)
 
     def reopen(self) -> ChromaStore:
         """The serving collection through a new client, which sees other processes' indexing runs."""

@@ -8,6 +8,7 @@ What the answers are worth is measured with the real model (`tests/test_answer.p
 from __future__ import annotations
 
 import dataclasses
+import logging
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rag.chroma import search_breadth
 from rag.config import Settings
 from rag.errors import RagError
 from rag.ingest import discover, load_document
@@ -121,3 +123,19 @@ def test_ef_search_reaches_new_and_existing_collections(tmp_path: Path) -> None:
     fresh = Assistant(dataclasses.replace(fresh.settings, ef_search=40), embedder=fresh.embedder)
     fresh.index(progress=False)
     assert breadth(fresh) == 40
+
+
+class ReadOnlyCollection:
+    """What `search_breadth` reads of a Chroma collection, on an index that cannot be written."""
+
+    name = "articles"
+    configuration_json = {"hnsw": {"ef_search": 100}}
+
+    def modify(self, **_: object) -> None:
+        raise PermissionError("attempt to write a readonly database")
+
+
+def test_ef_search_on_a_read_only_index_is_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="rag.chroma"):
+        search_breadth(ReadOnlyCollection(), 300)
+    assert "cannot set ef_search=300 on articles" in caplog.text and "searches with 100" in caplog.text
