@@ -18,9 +18,60 @@ import numpy as np
 from rag.errors import RagError
 
 # The export folder's files; `rag.provision_onnx` writes META last, so its presence means complete.
-# DATA holds the fp32 model's weights, which onnxruntime memory-maps instead of copying.
+# DATA holds the fp32 model's weights, which onnxruntime memory-maps instead of copying; SPM is the
+# tokenizer as a SentencePiece model, where the model's tokenizer is one (XLM-R, e5).
 FP32, INT8, TOKENIZER, META = "model.onnx", "model-int8.onnx", "tokenizer.json", "embedder.json"
-DATA = FP32 + ".data"
+DATA, SPM = FP32 + ".data", "tokenizer.model"
+
+
+class _Pieces:
+    """SentencePiece with the ids and the <s> … </s> frame of the Hugging Face tokenizer it was made from.
+
+    Why: tokenizers' Unigram model keeps the 250k pieces in a trie of hash maps, 282 MB of a
+    serving process; SentencePiece holds the same model in 54 MB and gives the same ids
+    (`rag.provision_onnx.write_spm` checks that before it writes the file; the same ids for every
+    line of the seeds and every benchmark question, `tests/test_embed_onnx.py`). Only degenerate
+    input such as 5,000 × "x" can segment differently, where two segmentations score alike.
+    """
+
+    def __init__(self, path: Path, meta: dict[str, object]) -> None:
+        import sentencepiece
+
+        self.sp = sentencepiece.SentencePieceProcessor(model_file=str(path))
+        self.bos, self.eos = self.sp.bos_id(), self.sp.eos_id()
+        self.pad = int(str(meta["pad_id"]))
+        self.max_tokens = int(str(meta["max_tokens"]))
+
+    def encode(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        rows = [[self.bos, *ids[: self.max_tokens - 2], self.eos] for ids in self.sp.encode(texts)]
+        width = max(len(r) for r in rows)
+        ids = np.full((len(rows), width), self.pad, dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for i, r in enumerate(rows):
+            ids[i, : len(r)], mask[i, : len(r)] = r, 1
+        return ids, mask
+
+
+class _HuggingFace:
+    """The model's own tokenizer.json through `tokenizers` (models SentencePiece cannot stand in for)."""
+
+    def __init__(self, path: Path, meta: dict[str, object]) -> None:
+        from tokenizers import Tokenizer
+
+        self.tokenizer = Tokenizer.from_file(str(path))
+        self.tokenizer.enable_truncation(int(str(meta["max_tokens"])))
+        self.tokenizer.enable_padding(pad_id=int(str(meta["pad_id"])), pad_token=str(meta["pad_token"]))
+
+    def encode(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        enc = self.tokenizer.encode_batch(texts)
+        return np.asarray([e.ids for e in enc], dtype=np.int64), np.asarray(
+            [e.attention_mask for e in enc], dtype=np.int64
+        )
+
+
+def tokenizer(folder: Path, meta: dict[str, object]) -> _Pieces | _HuggingFace:
+    """SentencePiece where the export has it, else tokenizer.json."""
+    return _Pieces(folder / SPM, meta) if (folder / SPM).is_file() else _HuggingFace(folder / TOKENIZER, meta)
 
 
 class OnnxEmbedder:
@@ -28,7 +79,6 @@ class OnnxEmbedder:
 
     def __init__(self, folder: Path, name: str, int8: bool = False, batch_size: int = 32) -> None:
         import onnxruntime as ort
-        from tokenizers import Tokenizer
 
         try:
             meta = json.loads((folder / META).read_text(encoding="utf-8"))
@@ -36,17 +86,15 @@ class OnnxEmbedder:
             opts.intra_op_num_threads = 0  # onnxruntime's default: one per core
             path = folder / (INT8 if int8 else FP32)
             # The session first: a model that holds its weights inline is briefly in memory twice
-            # while it loads, and the tokenizer's 250k-piece vocabulary (about 250 MB) should not add
-            # to that peak. The default export keeps them in DATA, which is memory-mapped instead.
+            # while it loads, and the tokenizer should not add to that peak. The default export
+            # keeps them in DATA, which is memory-mapped instead.
             self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-            self.tokenizer = Tokenizer.from_file(str(folder / TOKENIZER))
+            self.tokenizer = tokenizer(folder, meta)
         except Exception as exc:  # onnxruntime raises its own classes (InvalidProtobuf, Fail, ...)
             raise RagError(
                 f"The ONNX export in {folder} is damaged: {exc}",
                 f"Delete {folder}; the next run exports it again (or set RAG_EMBED_BACKEND=torch).",
             ) from exc
-        self.tokenizer.enable_truncation(int(meta["max_tokens"]))
-        self.tokenizer.enable_padding(pad_id=int(meta["pad_id"]), pad_token=str(meta["pad_token"]))
         self.batch_size = batch_size
         self.dim = int(meta["dim"])
         self.name = name
@@ -63,9 +111,7 @@ class OnnxEmbedder:
         order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths per batch: less padding
         for i in range(0, len(texts), self.batch_size):
             idx = order[i : i + self.batch_size]
-            enc = self.tokenizer.encode_batch([texts[j] for j in idx])
-            ids = np.asarray([e.ids for e in enc], dtype=np.int64)
-            mask = np.asarray([e.attention_mask for e in enc], dtype=np.int64)
+            ids, mask = self.tokenizer.encode([texts[j] for j in idx])
             (hidden,) = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
             pooled = (hidden * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1)
             out[idx] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
