@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -123,10 +124,9 @@ def test_kill_9_during_rebuild_keeps_the_old_index_serving(index: Path, settings
     with ui_server(index / "data", index / "server.log", **CHUNKS) as base:
         assert call(base + "/api/search", question)[0] == 200
         run = subprocess.Popen(
-            [sys.executable, "-m", "rag", "index", "--rebuild"], cwd=ROOT, env=env, stderr=subprocess.DEVNULL
+            [sys.executable, "-m", "rag", "index", "--rebuild"], cwd=ROOT, env=env, stderr=subprocess.PIPE
         )
-        time.sleep(15)  # set up, model loaded, some of the ~1,300 chunks written (a whole run takes a minute)
-        assert run.poll() is None, "the rebuild finished before it could be killed"
+        assert midway(run), "the rebuild finished before it could be killed"
         run.send_signal(signal.SIGKILL)
         run.wait()
         status, body, _ = call(base + "/api/search", question)
@@ -138,6 +138,20 @@ def test_kill_9_during_rebuild_keeps_the_old_index_serving(index: Path, settings
         status, body, _ = call(base + "/api/search", question)  # the next request answers from the new index
         assert status == 200 and body["hits"][0]["doc"] == "knut", body
     vector_folder(index / "data")  # the old collection's and the killed run's folders are gone
+
+
+def midway(run: subprocess.Popen[bytes], timeout: float = 300) -> bool:
+    """Wait until the run's progress bar shows some articles written and not all (a fixed sleep
+    lost that race once a faster start made the whole rebuild take less than it)."""
+    assert run.stderr is not None
+    progress = re.compile(rb"Indexing:[^\r\n]*?\|\s*(\d+)/(\d+)")
+    seen, deadline = b"", time.monotonic() + timeout
+    while run.poll() is None and time.monotonic() < deadline:
+        seen += os.read(run.stderr.fileno(), 4096)
+        done = [(int(a), int(b)) for a, b in progress.findall(seen[-4096:])]
+        if done and 0 < done[-1][0] < done[-1][1]:
+            return True
+    return False
 
 
 def test_server_says_the_index_is_damaged(index: Path, settings: Settings) -> None:
