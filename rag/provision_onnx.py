@@ -101,9 +101,9 @@ def externalize(folder: Path) -> None:
     250k-token embedding table a text uses): the session's load peak fell from 876 to 146 MB, and
     the peak of a serving process answering 40 dev questions (`eval.bench.probe`) from 961 to 915 MB
     (the tokenizer's 282 MB and the pages of the table that texts touch remain). The vectors are
-    bit-identical. Written
-    in a private folder and renamed into place, the weights before the model that reads them, so a
-    crash or a second process converting at the same time leaves either the old or the new pair.
+    bit-identical. Written in a private folder and renamed into place, the weights before the model
+    that reads them, so a crash or a second process converting at the same time leaves either the
+    old or the new pair.
     """
     import onnx
 

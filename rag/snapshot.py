@@ -32,6 +32,8 @@ FORMAT = 1
 # chunks may no longer be those of the state the snapshot is named by.
 UNFINISHED = "unfinished"
 _META, _CHUNKS, _BM25 = "meta.json", "chunks.json", "bm25"
+# What reading a damaged, truncated or foreign snapshot raises (`_read`'s checks and json/bm25s).
+_DAMAGED = (OSError, ValueError, KeyError, TypeError, IndexError)
 
 
 def folder(data_dir: Path, collection: str) -> Path:
@@ -50,7 +52,7 @@ def load(base: Path, store: Store) -> tuple[list[Chunk], LexicalIndex] | None:
     else:
         try:
             return _read(base / state, state, store.count())
-        except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+        except _DAMAGED as exc:
             why = f"the one in {base / state} is damaged ({type(exc).__name__}: {exc})"
     log.warning("Building the BM25 index from every stored chunk: %s. `rag index` saves one.", why)
     return None
@@ -86,7 +88,7 @@ def _intact(target: Path, state: str, store: Store) -> bool:
     try:
         _read(target, state, store.count())
         return True
-    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+    except _DAMAGED as exc:
         log.warning("replacing the damaged BM25 snapshot %s (%s)", target, exc)
         shutil.rmtree(target, ignore_errors=True)
         return False

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -34,13 +35,13 @@ class _Pieces:
     input such as 5,000 × "x" can segment differently, where two segmentations score alike.
     """
 
-    def __init__(self, path: Path, meta: dict[str, object]) -> None:
+    def __init__(self, path: Path, meta: dict[str, Any]) -> None:
         import sentencepiece
 
         self.sp = sentencepiece.SentencePieceProcessor(model_file=str(path))
         self.bos, self.eos = self.sp.bos_id(), self.sp.eos_id()
-        self.pad = int(str(meta["pad_id"]))
-        self.max_tokens = int(str(meta["max_tokens"]))
+        self.pad = int(meta["pad_id"])
+        self.max_tokens = int(meta["max_tokens"])
 
     def encode(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         rows = [[self.bos, *ids[: self.max_tokens - 2], self.eos] for ids in self.sp.encode(texts)]
@@ -55,12 +56,12 @@ class _Pieces:
 class _HuggingFace:
     """The model's own tokenizer.json through `tokenizers` (models SentencePiece cannot stand in for)."""
 
-    def __init__(self, path: Path, meta: dict[str, object]) -> None:
+    def __init__(self, path: Path, meta: dict[str, Any]) -> None:
         from tokenizers import Tokenizer
 
         self.tokenizer = Tokenizer.from_file(str(path))
-        self.tokenizer.enable_truncation(int(str(meta["max_tokens"])))
-        self.tokenizer.enable_padding(pad_id=int(str(meta["pad_id"])), pad_token=str(meta["pad_token"]))
+        self.tokenizer.enable_truncation(int(meta["max_tokens"]))
+        self.tokenizer.enable_padding(pad_id=int(meta["pad_id"]), pad_token=str(meta["pad_token"]))
 
     def encode(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         enc = self.tokenizer.encode_batch(texts)
@@ -69,7 +70,7 @@ class _HuggingFace:
         )
 
 
-def tokenizer(folder: Path, meta: dict[str, object]) -> _Pieces | _HuggingFace:
+def tokenizer(folder: Path, meta: dict[str, Any]) -> _Pieces | _HuggingFace:
     """SentencePiece where the export has it, else tokenizer.json."""
     return _Pieces(folder / SPM, meta) if (folder / SPM).is_file() else _HuggingFace(folder / TOKENIZER, meta)
 
