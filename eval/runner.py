@@ -67,12 +67,23 @@ def parse_config(text: str) -> Config:
 
 PRESETS = {
     "default": Config("default"),
-    "dense": Config("dense", {"retrieval": "dense"}),
+    # The fixed reference: the chunk vectors alone.
+    "dense": Config("dense", {"retrieval": "dense", "sentence_weight": 0.0}),
+    "dense-sentences": Config("dense-sentences", {"retrieval": "dense"}),
     "lexical": Config("lexical", {"retrieval": "lexical"}),
+    # The default before sentence vectors (issue 13): chunk cosine plus the BM25 bonus.
+    "chunks": Config("chunks", {"sentence_weight": 0.0}),
     # The default before issue 13: rank fusion, BM25 scaled by known words only (English too).
     "rrf-coverage": Config(
         "rrf-coverage",
-        {"retrieval": "hybrid", "fusion": "rrf", "dense_weight": 0.6, "rrf_k": 20, "adaptive": "coverage"},
+        {
+            "retrieval": "hybrid",
+            "fusion": "rrf",
+            "dense_weight": 0.6,
+            "rrf_k": 20,
+            "adaptive": "coverage",
+            "sentence_weight": 0.0,
+        },
     ),
     # Rank fusion with the language-aware weight of the default.
     "rrf-language": Config(

@@ -154,15 +154,15 @@ def vector_folders(data_dir: Path, collection_id: Any) -> list[Path]:
     return [data_dir / str(row[0]) for row in rows]
 
 
-def record_meta(c: Chunk, doc_hash: str) -> dict[str, Any]:
-    """A chunk's Chroma metadata: its place in the document, the document's version, the article's fields."""
-    return {
-        "doc": c.doc_id,
-        "start": c.start,
-        "end": c.end,
-        "doc_hash": doc_hash,
-        **c.article.as_dict(),
-    }
+# The metadata key of a chunk's packed sentence vectors (`rag.sentvec`).
+SENTENCES = "sentence_vectors"
+
+
+def record_meta(c: Chunk, doc_hash: str, sentences: str = "") -> dict[str, Any]:
+    """A chunk's Chroma metadata: its place in the document, the document's version, the article's
+    fields and, when it has them, its packed sentence vectors (`rag.sentvec`)."""
+    meta = {"doc": c.doc_id, "start": c.start, "end": c.end, "doc_hash": doc_hash, **c.article.as_dict()}
+    return meta | {SENTENCES: sentences} if sentences else meta
 
 
 def record_chunk(chunk_id: str, text: str, m: dict[str, Any]) -> Chunk:

@@ -91,6 +91,9 @@ class Settings:
     # the question's words the corpus knows), coverage (one weight, scaled; before issue 13) or off.
     adaptive: Adaptive = "language"
     rrf_k: int = 20
+    # A chunk's dense score: (1 - w) × its cosine + w × its best sentence's cosine (`rag.sentvec`);
+    # 0 ranks by the chunk vector alone. See README "Retrieval quality".
+    sentence_weight: float = 0.5
     candidates: int = 50
     batch_size: int = 32
     max_question_chars: int = 2000
@@ -158,6 +161,8 @@ class Settings:
         for name in ("max_queue", "rrf_k"):  # no queue is allowed; RRF's k=0 is plain reciprocal rank
             if getattr(self, name) < 0:
                 raise _out_of_range(name, getattr(self, name), "must be 0 or more")
+        if not 0 <= self.sentence_weight <= 1:
+            raise _out_of_range("sentence_weight", self.sentence_weight, "must be from 0 to 1")
         if not 0 <= self.port <= 65535:
             raise _out_of_range("port", self.port, "must be a port number from 0 to 65535")
 

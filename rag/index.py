@@ -25,7 +25,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from rag import repair, snapshot
+from rag import repair, sentvec, snapshot
 from rag.chunk import chunk_document
 from rag.config import Settings
 from rag.embed import Embedder
@@ -62,7 +62,8 @@ class IndexReport:
 
 
 def doc_version(doc: Document, settings: Settings) -> str:
-    key = f"{doc.content_hash}:{settings.chunk_size}:{settings.chunk_overlap}"
+    # ":sentences": the chunks carry sentence vectors (`rag.sentvec`); older indexes are re-embedded.
+    key = f"{doc.content_hash}:{settings.chunk_size}:{settings.chunk_overlap}:sentences"
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
@@ -157,10 +158,11 @@ def _bring_in_line(
     bar = tqdm(total=len(todo), desc="Indexing", unit="doc", disable=not progress or not todo)
     for group in _groups(todo, settings):
         # One encode call per group of documents: per-document calls leave batches half empty.
-        vectors = embedder().embed_passages([c.text for _, _, chunks in group for c in chunks])
+        texts = [c.text for _, _, chunks in group for c in chunks]
+        vectors, sentences = sentvec.embed(embedder(), texts)
         at = 0
         for doc, version, chunks in group:
-            store.add(chunks, vectors[at : at + len(chunks)], version)
+            store.add(chunks, vectors[at : at + len(chunks)], version, sentences[at : at + len(chunks)])
             at += len(chunks)
             store.delete_doc(doc.doc_id, keep_hash=version)
             (report.updated if doc.doc_id in present else report.added).append(doc.doc_id)

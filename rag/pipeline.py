@@ -164,6 +164,7 @@ class Assistant:
         found = self.retriever.retrieve(query, only=only)
         hits = found.hits
         yield Event("sources", hits=tuple(hits))
+        self.selector.remember(found.sentences)
         evidence = self.selector.rank(query, hits) if hits else []
         if not hits or not self.answers(query, lang, found.support, evidence):
             yield Event("done", answer=_refusal(lang, hits, gen.name))

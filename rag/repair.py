@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from rag import sentvec
 from rag.embed import Embedder
 from rag.errors import IndexDamaged, RagError
 from rag.store import Store
@@ -77,11 +78,11 @@ def restore(
     )
     for at in range(0, len(stored), group):
         part = stored[at : at + group]
-        vectors = embedder().embed_passages([c.text for c, _ in part])
+        vectors, sentences = sentvec.embed(embedder(), [c.text for c, _ in part])
         by_version: dict[str, list[int]] = {}
         for i, (_, version) in enumerate(part):
             by_version.setdefault(version, []).append(i)
         for version, rows in by_version.items():
             chunks: list[Chunk] = [part[i][0] for i in rows]
-            target.add(chunks, vectors[rows], version)
+            target.add(chunks, vectors[rows], version, [sentences[i] for i in rows])
         renew()

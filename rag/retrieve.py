@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from rag import filters, fusion, snapshot
+from rag import filters, fusion, sentvec, snapshot
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import RagError
@@ -29,6 +29,9 @@ METHODS = ("hybrid", "dense", "lexical")
 class Retrieval:
     hits: list[Hit]
     support: float  # best dense cosine similarity; 1.0 when no dense search ran
+    # The stored vectors of the hits' sentences, by sentence text (`rag.sentvec`): the answer
+    # stage need not embed them again.
+    sentences: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -117,28 +120,39 @@ class Retriever:
         docs = only.docs(view.chunks) if only else None
         if docs is not None and not docs:  # no article matches: nothing to answer from
             return Retrieval([], 0.0)
-        dense = self.dense(question, n, view, docs) if method != "lexical" else []
+        vec, found = self._found(question, n, view, docs) if method != "lexical" else (None, [])
+        dense = sentvec.rank(found, vec, self.settings.sentence_weight) if vec is not None else []
         lexical = self.lexical_hits(question, n, view, docs) if method != "dense" else []
-        # Cosine similarity of the closest passage: fused scores are ranks, not evidence.
-        support = dense[0].score if dense else 1.0
         if method == "dense":
-            return Retrieval(dense[:k], support)
-        if method == "lexical":
-            return Retrieval(lexical[:k], support)
-        return Retrieval(fusion.fuse(dense, lexical, self.settings, self.lexical_weight(question, view))[:k], support)
+            hits = dense[:k]
+        elif method == "lexical":
+            hits = lexical[:k]
+        else:
+            hits = fusion.fuse(dense, lexical, self.settings, self.lexical_weight(question, view))[:k]
+        # The refusal floor is calibrated on the best chunk cosine: that is the evidence strength,
+        # whatever the ranking mixes in.
+        support = max((f.cosine for f in found), default=1.0)
+        return Retrieval(hits, support, sentvec.by_text(found, hits, self.embedder.dim))
 
     def lexical_weight(self, question: str, view: View | None = None) -> float:
         """BM25's weight in the fusion for this question (see `rag.fusion.lexical_weight`)."""
         return fusion.lexical_weight(question, (view or self._view).lexical, self.settings)
 
     def dense(self, question: str, n: int, view: View | None = None, docs: set[str] | None = None) -> list[Hit]:
-        """Nearest chunks; with `docs`, a Chroma `where` keeps those articles' chunks only."""
-        view = view or self._view
-        vec = self.embedder.embed_queries([question])[0]
-        if docs is None:
-            return [Hit(c, s) for c, s in view.store.query(vec, n)]
-        n = min(n, sum(c.doc_id in docs for c in view.chunks))
-        return [Hit(c, s) for c, s in view.store.query(vec, n, filters.where(docs))]
+        """Nearest chunks by chunk and sentence vectors (`rag.sentvec`); with `docs`, a Chroma
+        `where` keeps those articles' chunks only."""
+        vec, found = self._found(question, n, view or self._view, docs)
+        return sentvec.rank(found, vec, self.settings.sentence_weight)
+
+    def _found(
+        self, question: str, n: int, view: View, docs: set[str] | None
+    ) -> tuple[np.ndarray, list[sentvec.Found]]:
+        """The question's vector and its nearest chunks with their cosines and packed sentence vectors."""
+        vec = np.asarray(self.embedder.embed_queries([question])[0])
+        if docs is not None:
+            n = min(n, sum(c.doc_id in docs for c in view.chunks))
+        where = filters.where(docs) if docs is not None else None
+        return vec, [sentvec.Found(*row) for row in view.store.search(vec, n, where)]
 
     def lexical_hits(self, question: str, n: int, view: View | None = None, docs: set[str] | None = None) -> list[Hit]:
         view = view or self._view

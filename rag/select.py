@@ -14,7 +14,7 @@ import json
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -187,6 +187,16 @@ class Selector:
     @staticmethod
     def _candidate(s: _Sentence, score: float, vec: np.ndarray, feats: np.ndarray) -> Candidate:
         return Candidate(s.source, s.doc, s.start, s.end, s.text, score, vec, tuple(float(x) for x in feats))
+
+    def remember(self, vectors: Mapping[str, np.ndarray]) -> None:
+        """Take sentence vectors the index already holds (`Retrieval.sentences`), so `rank` need not
+        embed those sentences: the cost of a question whose passages are not cached yet."""
+        with self._lock:
+            for t, v in vectors.items():
+                if t not in self._cache:
+                    self._cache[t] = v
+            while len(self._cache) > _CACHE:
+                self._cache.popitem(last=False)
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         """Passage vectors, cached: the same sentences come back for related questions."""

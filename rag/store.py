@@ -56,10 +56,15 @@ class Store(Protocol):
     @property
     def name(self) -> str: ...
     def count(self) -> int: ...
-    def add(self, chunks: Sequence[Chunk], vectors: np.ndarray, doc_hash: str) -> None: ...
+    def add(
+        self, chunks: Sequence[Chunk], vectors: np.ndarray, doc_hash: str, sentences: Sequence[str] = ()
+    ) -> None: ...
     def delete_doc(self, doc: str, keep_hash: str | None = None) -> None: ...
     def doc_hashes(self) -> dict[str, set[str]]: ...
     def query(self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None) -> list[tuple[Chunk, float]]: ...
+    def search(
+        self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[Chunk, float, str]]: ...
     def all_chunks(self) -> list[Chunk]: ...
     def versioned_chunks(self) -> list[tuple[Chunk, str]]: ...
     def all_vectors(self) -> tuple[list[str], np.ndarray]: ...
@@ -300,14 +305,16 @@ class ChromaStore:
         return out
 
     @reachable
-    def add(self, chunks: Sequence[Chunk], vectors: np.ndarray, doc_hash: str) -> None:
+    def add(self, chunks: Sequence[Chunk], vectors: np.ndarray, doc_hash: str, sentences: Sequence[str] = ()) -> None:
+        """Write chunks with their vectors; `sentences` holds each chunk's packed sentence vectors."""
+        packed = list(sentences) or [""] * len(chunks)
         for i in range(0, len(chunks), _BATCH):
-            part = chunks[i : i + _BATCH]
+            part, notes = chunks[i : i + _BATCH], packed[i : i + _BATCH]
             self._col.upsert(
                 ids=[c.chunk_id for c in part],
                 embeddings=vectors[i : i + _BATCH],
                 documents=[c.text for c in part],
-                metadatas=[chroma.record_meta(c, doc_hash) for c in part],
+                metadatas=[chroma.record_meta(c, doc_hash, p) for c, p in zip(part, notes, strict=True)],
             )
 
     @reachable
@@ -320,7 +327,12 @@ class ChromaStore:
 
     @reachable
     def query(self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None) -> list[tuple[Chunk, float]]:
-        """Nearest chunks by cosine similarity (1 - cosine distance), best first; `where` filters them.
+        """Nearest chunks by cosine similarity (1 - cosine distance), best first; `where` filters them."""
+        return [(c, s) for c, s, _ in self.search(vector, n, where)]
+
+    @reachable
+    def search(self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None) -> list[tuple[Chunk, float, str]]:
+        """`query`, each chunk with its packed sentence vectors ("" when it has none; `rag.sentvec`).
 
         A chunk that another process deleted after the vector index was loaded comes back without
         text or metadata; it is left out (the server reloads once that indexing run has finished).
@@ -333,7 +345,7 @@ class ChromaStore:
         )
         rows = zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True)
         found = [
-            (chroma.record_chunk(i, d, m), 1.0 - float(dist))
+            (chroma.record_chunk(i, d, m), 1.0 - float(dist), str(m.get(chroma.SENTENCES, "")))
             for i, d, m, dist in rows
             if d is not None and m is not None
         ]

@@ -1,0 +1,97 @@
+"""Sentence vectors stored beside each chunk vector, so a chunk is also found by its best sentence.
+
+A 600-character chunk's one vector blurs the sentence that answers with the ones around it; the
+answering sentence's own vector is closer to the question. A chunk's dense score is therefore
+`(1 - w) × chunk cosine + w × its best sentence's cosine` (`RAG_SENTENCE_WEIGHT`, 0.5; see README
+"Retrieval quality" for the measurements). The sentence vectors travel in the chunk's own Chroma
+record, as float16 in one metadata string: written with the chunk, deleted with it, returned by
+the same query, and the same on an embedded store and a `chroma run` server.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from rag.sentences import split
+from rag.types import Chunk, Hit
+
+if TYPE_CHECKING:
+    from rag.embed import Embedder
+
+
+def texts(chunk_text: str) -> list[str]:
+    """The sentences of a chunk, split as the answer stage splits them (`rag.sentences`)."""
+    return [chunk_text[s:e] for s, e in split(chunk_text)]
+
+
+def pack(vectors: np.ndarray) -> str:
+    """Vectors (one row per sentence) as a metadata string: float16 (cosines within 1e-3), base64."""
+    return base64.b64encode(np.ascontiguousarray(vectors, dtype="<f2").tobytes()).decode("ascii")
+
+
+def unpack(packed: str, dim: int) -> np.ndarray:
+    """`pack` in reverse, as float32 rows of `dim` values."""
+    return np.frombuffer(base64.b64decode(packed), dtype="<f2").astype(np.float32).reshape(-1, dim)
+
+
+def embed(embedder: Embedder, chunk_texts: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """Chunk vectors and each chunk's packed sentence vectors ("" for a one-sentence chunk).
+
+    One embedding call for chunks and sentences together, so the backend batches them as one.
+    """
+    per_chunk = [_worth(t) for t in chunk_texts]
+    flat = [s for group in per_chunk for s in group]
+    vectors = embedder.embed_passages([*chunk_texts, *flat])
+    chunk_vectors, rest = vectors[: len(chunk_texts)], vectors[len(chunk_texts) :]
+    packed, at = [], 0
+    for group in per_chunk:
+        packed.append(pack(rest[at : at + len(group)]) if group else "")
+        at += len(group)
+    return chunk_vectors, packed
+
+
+def _worth(chunk_text: str) -> list[str]:
+    """The sentences to embed: none for a one-sentence chunk, whose chunk vector says it all."""
+    found = texts(chunk_text)
+    return found if len(found) > 1 else []
+
+
+@dataclass(frozen=True)
+class Found:
+    """One dense candidate as the store's `search` returns it."""
+
+    chunk: Chunk
+    cosine: float
+    packed: str  # its sentence vectors, `pack`ed; "" for none
+
+
+def rank(found: Sequence[Found], query: np.ndarray, weight: float) -> list[Hit]:
+    """Dense candidates ranked by `score`, best first."""
+    hits = [Hit(f.chunk, score(f.cosine, f.packed, query, weight)) for f in found]
+    return sorted(hits, key=lambda h: -h.score)
+
+
+def by_text(found: Sequence[Found], hits: Sequence[Hit], dim: int) -> dict[str, np.ndarray]:
+    """The stored vectors of the hits' sentences by sentence text, for the answer stage's cache."""
+    packed = {f.chunk.chunk_id: f.packed for f in found if f.packed}
+    out: dict[str, np.ndarray] = {}
+    for h in hits:
+        if p := packed.get(h.chunk.chunk_id):
+            vectors = unpack(p, dim)
+            sents = texts(h.chunk.text)
+            if len(sents) == len(vectors):  # written by this splitter; a changed splitter re-embeds
+                out.update(zip(sents, vectors, strict=True))
+    return out
+
+
+def score(cosine: float, packed: str, query: np.ndarray, weight: float) -> float:
+    """A chunk's dense score: its cosine, mixed with its best sentence's when it has sentence vectors."""
+    if not packed or weight <= 0:
+        return cosine
+    best = float(np.max(unpack(packed, query.shape[0]) @ query))
+    return (1.0 - weight) * cosine + weight * best
