@@ -71,8 +71,17 @@ class Found:
 
 
 def rank(found: Sequence[Found], query: np.ndarray, weight: float) -> list[Hit]:
-    """Dense candidates ranked by `score`, best first."""
-    hits = [Hit(f.chunk, score(f.cosine, f.packed, query, weight)) for f in found]
+    """Dense candidates best first by `(1 - weight) × cosine + weight × best sentence cosine`; a chunk
+    without sentence vectors (one sentence, or an index from before them) keeps its cosine."""
+    scores = np.array([f.cosine for f in found], dtype=np.float64)
+    with_sentences = [i for i, f in enumerate(found) if f.packed] if weight > 0 else []
+    if with_sentences:
+        raw = [base64.b64decode(found[i].packed) for i in with_sentences]
+        sims = np.frombuffer(b"".join(raw), dtype="<f2").astype(np.float32).reshape(-1, query.shape[0]) @ query
+        starts = np.cumsum([0] + [len(r) // (2 * query.shape[0]) for r in raw[:-1]])
+        best = np.maximum.reduceat(sims, starts)
+        scores[with_sentences] = (1.0 - weight) * scores[with_sentences] + weight * best
+    hits = [Hit(f.chunk, float(v)) for f, v in zip(found, scores, strict=True)]
     return sorted(hits, key=lambda h: -h.score)
 
 
@@ -87,11 +96,3 @@ def by_text(found: Sequence[Found], hits: Sequence[Hit], dim: int) -> dict[str, 
             if len(sents) == len(vectors):  # written by this splitter; a changed splitter re-embeds
                 out.update(zip(sents, vectors, strict=True))
     return out
-
-
-def score(cosine: float, packed: str, query: np.ndarray, weight: float) -> float:
-    """A chunk's dense score: its cosine, mixed with its best sentence's when it has sentence vectors."""
-    if not packed or weight <= 0:
-        return cosine
-    best = float(np.max(unpack(packed, query.shape[0]) @ query))
-    return (1.0 - weight) * cosine + weight * best

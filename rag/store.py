@@ -18,7 +18,7 @@ import math
 import re
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -300,8 +300,9 @@ class ChromaStore:
     def doc_hashes(self) -> dict[str, set[str]]:
         """doc id → the document versions present (more than one only after an interrupted run)."""
         out: dict[str, set[str]] = {}
-        for meta in self._get_all(include=["metadatas"])["metadatas"]:
-            out.setdefault(meta["doc"], set()).add(meta["doc_hash"])
+        for page in self._pages(include=["metadatas"]):
+            for meta in page["metadatas"]:
+                out.setdefault(meta["doc"], set()).add(meta["doc_hash"])
         return out
 
     @reachable
@@ -366,16 +367,21 @@ class ChromaStore:
     @reachable
     def versioned_chunks(self) -> list[tuple[Chunk, str]]:
         """Every chunk with its document's version (`doc_hash`): what a repair re-embeds."""
-        res = self._get_all(include=["documents", "metadatas"])
-        rows = zip(res["ids"], res["documents"], res["metadatas"], strict=True)
-        return [(chroma.record_chunk(i, d, m), str(m["doc_hash"])) for i, d, m in rows]
+        out: list[tuple[Chunk, str]] = []
+        for page in self._pages(include=["documents", "metadatas"]):  # a page's sentence vectors go with it
+            rows = zip(page["ids"], page["documents"], page["metadatas"], strict=True)
+            out.extend((chroma.record_chunk(i, d, m), str(m["doc_hash"])) for i, d, m in rows)
+        return out
 
     def _get_all(self, include: list[str]) -> dict[str, list[Any]]:
         out: dict[str, list[Any]] = {"ids": [], **{k: [] for k in include}}
-        total = self.count()
-        for offset in range(0, total, _PAGE):
-            res = self._col.get(include=include, limit=_PAGE, offset=offset)
+        for res in self._pages(include):
             out["ids"].extend(res["ids"])
             for k in include:
                 out[k].extend(res[k])  # embeddings come as a numpy array: extend, never +=
         return out
+
+    def _pages(self, include: list[str]) -> Iterator[dict[str, Any]]:
+        """Every record, `_PAGE` at a time: metadata carries sentence vectors, so never all at once."""
+        for offset in range(0, self.count(), _PAGE):
+            yield self._col.get(include=include, limit=_PAGE, offset=offset)

@@ -50,12 +50,14 @@ def test_embed_gives_each_multi_sentence_chunk_its_sentences_in_one_call() -> No
     assert np.allclose(stored, fresh, atol=2e-3)
 
 
-def test_score_mixes_the_best_sentence_in() -> None:
+def test_rank_mixes_the_best_sentence_in() -> None:
     q = np.array([1.0, 0.0])
     packed = sentvec.pack(np.array([[0.0, 1.0], [0.8, 0.6]]))
-    assert sentvec.score(0.5, packed, q, 0.5) == pytest.approx(0.5 * 0.5 + 0.5 * 0.8, abs=1e-3)
-    assert sentvec.score(0.5, packed, q, 0.0) == 0.5
-    assert sentvec.score(0.5, "", q, 0.5) == 0.5  # a one-sentence chunk, or an index without them
+    mixed, plain = Chunk("m", "d", 0, 5, "x"), Chunk("p", "d", 5, 9, "y")
+    found = [sentvec.Found(mixed, 0.5, packed), sentvec.Found(plain, 0.5, "")]
+    scores = {h.chunk.chunk_id: h.score for h in sentvec.rank(found, q, 0.5)}
+    assert scores == pytest.approx({"m": 0.5 * 0.5 + 0.5 * 0.8, "p": 0.5}, abs=1e-3)
+    assert {h.score for h in sentvec.rank(found, q, 0.0)} == {0.5}
 
 
 def test_rank_lets_a_chunk_with_the_answering_sentence_overtake() -> None:
