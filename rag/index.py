@@ -62,8 +62,11 @@ class IndexReport:
 
 
 def doc_version(doc: Document, settings: Settings) -> str:
-    # ":sentences": the chunks carry sentence vectors (`rag.sentvec`); older indexes are re-embedded.
-    key = f"{doc.content_hash}:{settings.chunk_size}:{settings.chunk_overlap}:sentences"
+    # ":sentences": the chunks carry sentence vectors (`rag.sentvec`), unless RAG_SENTENCE_WEIGHT=0;
+    # switching re-embeds, as do indexes from before sentence vectors.
+    key = f"{doc.content_hash}:{settings.chunk_size}:{settings.chunk_overlap}"
+    if settings.sentence_weight > 0:
+        key += ":sentences"
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
@@ -104,7 +107,7 @@ def index_folder(
             return _bring_in_line(folder, store, embedder, settings, progress, renew)
         target = store.successor()
         if wrong:
-            repair.restore(store, target, embedder, GROUP_BATCHES * settings.batch_size, renew, wrong)
+            repair.restore(store, target, embedder, GROUP_BATCHES * settings.batch_size, renew, wrong, settings)
         report = _bring_in_line(folder, target, embedder, settings, progress, renew)
         repair.check(target)  # never swap in an index that is no better
         target.promote()
@@ -159,7 +162,7 @@ def _bring_in_line(
     for group in _groups(todo, settings):
         # One encode call per group of documents: per-document calls leave batches half empty.
         texts = [c.text for _, _, chunks in group for c in chunks]
-        vectors, sentences = sentvec.embed(embedder(), texts)
+        vectors, sentences = sentvec.embed(embedder(), texts, settings.sentence_weight > 0)
         at = 0
         for doc, version, chunks in group:
             store.add(chunks, vectors[at : at + len(chunks)], version, sentences[at : at + len(chunks)])

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 
 from rag import sentvec
+from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import IndexDamaged, RagError
 from rag.store import Store
@@ -52,6 +53,7 @@ def restore(
     group: int,
     renew: Callable[[], None],
     why: str,
+    settings: Settings,
 ) -> None:
     """Re-embed every stored passage of `damaged` into `target`, `group` chunks per encode call.
 
@@ -78,7 +80,7 @@ def restore(
     )
     for at in range(0, len(stored), group):
         part = stored[at : at + group]
-        vectors, sentences = sentvec.embed(embedder(), [c.text for c, _ in part])
+        vectors, sentences = sentvec.embed(embedder(), [c.text for c, _ in part], settings.sentence_weight > 0)
         by_version: dict[str, list[int]] = {}
         for i, (_, version) in enumerate(part):
             by_version.setdefault(version, []).append(i)

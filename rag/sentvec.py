@@ -39,19 +39,19 @@ def unpack(packed: str, dim: int) -> np.ndarray:
     return np.frombuffer(base64.b64decode(packed), dtype="<f2").astype(np.float32).reshape(-1, dim)
 
 
-def embed(embedder: Embedder, chunk_texts: Sequence[str]) -> tuple[np.ndarray, list[str]]:
-    """Chunk vectors and each chunk's packed sentence vectors ("" for a one-sentence chunk).
+def embed(embedder: Embedder, chunk_texts: Sequence[str], sentences: bool = True) -> tuple[np.ndarray, list[str]]:
+    """Chunk vectors and each chunk's packed sentence vectors ("" for a one-sentence chunk, and
+    for every chunk without `sentences`: `RAG_SENTENCE_WEIGHT=0` indexes twice as fast).
 
-    One embedding call for chunks and sentences together, so the backend batches them as one.
+    One embedding call for chunks and sentences together, so the backend batches them as one;
+    a sentence that overlapping chunks share is embedded once.
     """
-    per_chunk = [_worth(t) for t in chunk_texts]
-    flat = [s for group in per_chunk for s in group]
-    vectors = embedder.embed_passages([*chunk_texts, *flat])
-    chunk_vectors, rest = vectors[: len(chunk_texts)], vectors[len(chunk_texts) :]
-    packed, at = [], 0
-    for group in per_chunk:
-        packed.append(pack(rest[at : at + len(group)]) if group else "")
-        at += len(group)
+    per_chunk = [_worth(t) if sentences else [] for t in chunk_texts]
+    unique = list(dict.fromkeys(s for group in per_chunk for s in group))
+    vectors = embedder.embed_passages([*chunk_texts, *unique])
+    chunk_vectors = vectors[: len(chunk_texts)]
+    row = {s: len(chunk_texts) + i for i, s in enumerate(unique)}
+    packed = [pack(vectors[[row[s] for s in group]]) if group else "" for group in per_chunk]
     return chunk_vectors, packed
 
 

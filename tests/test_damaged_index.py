@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from rag import sentvec
 from rag.config import Settings
 from rag.errors import IndexDamaged
 from rag.pipeline import Assistant
@@ -98,6 +99,8 @@ def assert_repaired(root: Path, settings: Settings, embedder) -> None:
     assert len(ids) == store.count() > 1000
     lost = [i for i, v in zip(ids, vectors, strict=True) if i not in {c.chunk_id for c, _ in store.query(v, 10)}]
     assert not lost, f"{len(lost)} chunks not findable by their own vector"
+    multi = [p for c, _, p in store.search(vectors[0], 200) if len(sentvec.texts(c.text)) > 1]
+    assert multi and all(multi), "the repair re-embeds every chunk's sentences too (rag.sentvec)"
 
 
 def test_truncated_hnsw_file_is_reported_and_repaired(index: Path, settings: Settings, embedder) -> None:

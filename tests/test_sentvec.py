@@ -142,3 +142,19 @@ def test_the_answer_stage_reuses_the_stored_sentence_vectors(tmp_path: Path) -> 
     seen.clear()
     a.answer(question)
     assert not set(seen) & set(stored)
+
+
+def test_weight_0_indexes_without_sentence_vectors_and_switching_re_embeds(tmp_path: Path) -> None:
+    """RAG_SENTENCE_WEIGHT=0 embeds the chunks alone; turning sentence vectors on re-embeds every article."""
+    embedder = CallCounting()
+    base = Settings.from_env(data_dir=tmp_path, seeds_dir=SEEDS, chroma_url="", collection="articles")
+    off = Assistant(Settings.from_env(data_dir=tmp_path, seeds_dir=SEEDS, chroma_url="", sentence_weight=0.0), embedder)
+    report = off.index(progress=False)
+    assert sum(embedder.calls) == report.chunks
+    q = embedder.embed_queries(["Manöver"])[0]
+    assert not any(packed for _, _, packed in off.store().search(q, report.chunks))
+    embedder.calls.clear()
+    on = Assistant(base, embedder)
+    again = on.index(progress=False)
+    assert len(again.updated) == 5 and sum(embedder.calls) > again.chunks
+    assert any(packed for _, _, packed in on.store().search(q, again.chunks))

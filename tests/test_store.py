@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rag import sentvec
 from rag.config import Settings
 from rag.embed import model_id
 from rag.errors import RagError
@@ -67,6 +68,21 @@ def test_add_query_delete(backend: dict) -> None:
     assert store.doc_hashes() == {"d": {"v2"}, "e": {"v1"}}
     store.delete_doc("e")
     assert [c.chunk_id for c in store.all_chunks()] == ["d:5"]
+
+
+def test_sentence_vectors_travel_with_their_chunk(backend: dict) -> None:
+    """Packed sentence vectors (`rag.sentvec`) come back with the chunk's search hit, survive an
+    upsert of the same chunk and go when the chunk is deleted; reading chunks leaves them out."""
+    store = make_store(backend)
+    vecs = np.eye(4, dtype=np.float32)
+    packed = sentvec.pack(np.tile(vecs[:1], (6, 1)))  # six sentences: a few KB of metadata
+    store.add([chunk(0), chunk(1)], vecs[:2], "v1", [packed, ""])
+    found = {c.chunk_id: p for c, _, p in store.search(vecs[0], 2)}
+    assert found == {"d:0": packed, "d:1": ""}
+    assert sentvec.unpack(found["d:0"], 4).shape == (6, 4)
+    assert all(set(c.meta) <= {"title", "outlet", "date", "url"} for c in store.all_chunks())
+    store.delete_doc("d")
+    assert store.search(vecs[0], 2) == []
 
 
 def test_is_a_store(backend: dict) -> None:
