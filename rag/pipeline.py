@@ -165,7 +165,7 @@ class Assistant:
         hits = found.hits
         yield Event("sources", hits=tuple(hits))
         self.selector.remember(found.sentences)
-        evidence = self.selector.rank(query, hits) if hits else []
+        evidence = self.selector.rank(query, hits, found.query) if hits else []
         if not hits or not self.answers(query, lang, found.support, evidence):
             yield Event("done", answer=_refusal(lang, hits, gen.name))
             return

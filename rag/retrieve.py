@@ -32,6 +32,7 @@ class Retrieval:
     # The stored vectors of the hits' sentences, by sentence text (`rag.sentvec`): the answer
     # stage need not embed them again.
     sentences: dict[str, np.ndarray] = field(default_factory=dict)
+    query: np.ndarray | None = None  # the question's vector; None when no dense search ran
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ class Retriever:
         # The refusal floor is calibrated on the best chunk cosine: that is the evidence strength,
         # whatever the ranking mixes in.
         support = max((f.cosine for f in found), default=1.0)
-        return Retrieval(hits, support, sentvec.by_text(found, hits, self.embedder.dim))
+        return Retrieval(hits, support, sentvec.by_text(found, hits, self.embedder.dim), vec)
 
     def lexical_weight(self, question: str, view: View | None = None) -> float:
         """BM25's weight in the fusion for this question (see `rag.fusion.lexical_weight`)."""

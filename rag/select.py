@@ -115,22 +115,24 @@ class Selector:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
-    def rank(self, question: str, sources: Sequence[Hit]) -> list[Candidate]:
-        """Candidates best first."""
-        sents, feats, vecs = self.features(question, sources)
+    def rank(self, question: str, sources: Sequence[Hit], vector: np.ndarray | None = None) -> list[Candidate]:
+        """Candidates best first; `vector` is the question's, when retrieval has embedded it already."""
+        sents, feats, vecs = self.features(question, sources, vector)
         if not sents:
             return []
         scores = feats @ self._w + self.weights.get("bias", 0.0)
         order = np.argsort(-scores, kind="stable")
         return [self._candidate(sents[i], float(scores[i]), vecs[i], feats[i]) for i in order]
 
-    def features(self, question: str, sources: Sequence[Hit]) -> tuple[list[_Sentence], np.ndarray, np.ndarray]:
+    def features(
+        self, question: str, sources: Sequence[Hit], vector: np.ndarray | None = None
+    ) -> tuple[list[_Sentence], np.ndarray, np.ndarray]:
         """(quotable sentences, feature matrix in `FEATURES` order, their vectors)."""
         every = _split_sources(sources[:SOURCES])
         quotable = [i for i, s in enumerate(every) if s.quotable]
         if not quotable:
             return [], np.zeros((0, len(FEATURES))), np.zeros((0, 1))
-        q = np.asarray(self.embedder.embed_queries([question])[0])
+        q = np.asarray(self.embedder.embed_queries([question])[0] if vector is None else vector)
         vecs = self._embed([s.text for s in every])
         sim_all = vecs @ q
         sim_win = self._window_similarity(every, quotable, sim_all, q)

@@ -125,13 +125,19 @@ def test_a_sentence_weight_outside_0_to_1_is_refused(tmp_path: Path) -> None:
 
 
 def test_the_answer_stage_reuses_the_stored_sentence_vectors(tmp_path: Path) -> None:
-    """A question's first answer embeds none of the sentences the index holds vectors for."""
+    """A question's first answer embeds none of the sentences the index holds vectors for, and
+    the question itself once."""
     seen: list[str] = []
+    asked: list[str] = []
 
     class Recording(HashEmbedder):
         def embed_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
             seen.extend(texts)
             return super().embed_passages(texts, progress)
+
+        def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+            asked.extend(texts)
+            return super().embed_queries(texts)
 
     settings = Settings.from_env(data_dir=tmp_path, seeds_dir=SEEDS, chroma_url="", collection="articles")
     a = Assistant(settings, embedder=Recording())
@@ -140,8 +146,10 @@ def test_the_answer_stage_reuses_the_stored_sentence_vectors(tmp_path: Path) -> 
     stored = a.retriever.retrieve(question).sentences
     assert len(stored) > 10
     seen.clear()
+    asked.clear()
     a.answer(question)
     assert not set(seen) & set(stored)
+    assert asked == [question]
 
 
 def test_weight_0_indexes_without_sentence_vectors_and_switching_re_embeds(tmp_path: Path) -> None:
