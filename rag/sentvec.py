@@ -11,6 +11,7 @@ the same query, and the same on an embedded store and a `chroma run` server.
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -22,6 +23,8 @@ from rag.types import Chunk, Hit
 
 if TYPE_CHECKING:
     from rag.embed import Embedder
+
+log = logging.getLogger(__name__)
 
 
 def texts(chunk_text: str) -> list[str]:
@@ -35,8 +38,21 @@ def pack(vectors: np.ndarray) -> str:
 
 
 def unpack(packed: str, dim: int) -> np.ndarray:
-    """`pack` in reverse, as float32 rows of `dim` values."""
-    return np.frombuffer(base64.b64decode(packed), dtype="<f2").astype(np.float32).reshape(-1, dim)
+    """`pack` in reverse, as float32 rows of `dim` values (no rows for a string that is not one)."""
+    return np.frombuffer(_raw(packed, dim), dtype="<f2").astype(np.float32).reshape(-1, dim)
+
+
+def _raw(packed: str, dim: int) -> bytes:
+    """The bytes of a packed string; none, with a warning, when it is damaged, so the chunk keeps
+    its cosine instead of failing the search."""
+    try:
+        raw = base64.b64decode(packed, validate=True)
+    except ValueError:  # binascii.Error
+        raw = b"-"
+    if len(raw) % (2 * dim):
+        log.warning("damaged sentence vectors in the index (%d bytes); run rag index --rebuild", len(raw))
+        return b""
+    return raw
 
 
 def embed(embedder: Embedder, chunk_texts: Sequence[str], sentences: bool = True) -> tuple[np.ndarray, list[str]]:
@@ -74,11 +90,12 @@ def rank(found: Sequence[Found], query: np.ndarray, weight: float) -> list[Hit]:
     """Dense candidates best first by `(1 - weight) × cosine + weight × best sentence cosine`; a chunk
     without sentence vectors (one sentence, or an index from before them) keeps its cosine."""
     scores = np.array([f.cosine for f in found], dtype=np.float64)
-    with_sentences = [i for i, f in enumerate(found) if f.packed] if weight > 0 else []
+    raw = {i: _raw(f.packed, query.shape[0]) for i, f in enumerate(found) if f.packed} if weight > 0 else {}
+    with_sentences = [i for i, r in raw.items() if r]
     if with_sentences:
-        raw = [base64.b64decode(found[i].packed) for i in with_sentences]
-        sims = np.frombuffer(b"".join(raw), dtype="<f2").astype(np.float32).reshape(-1, query.shape[0]) @ query
-        starts = np.cumsum([0] + [len(r) // (2 * query.shape[0]) for r in raw[:-1]])
+        joined = b"".join(raw[i] for i in with_sentences)
+        sims = np.frombuffer(joined, dtype="<f2").astype(np.float32).reshape(-1, query.shape[0]) @ query
+        starts = np.cumsum([0] + [len(raw[i]) // (2 * query.shape[0]) for i in with_sentences[:-1]])
         best = np.maximum.reduceat(sims, starts)
         scores[with_sentences] = (1.0 - weight) * scores[with_sentences] + weight * best
     hits = [Hit(f.chunk, float(v)) for f, v in zip(found, scores, strict=True)]

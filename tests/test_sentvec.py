@@ -166,3 +166,18 @@ def test_weight_0_indexes_without_sentence_vectors_and_switching_re_embeds(tmp_p
     again = on.index(progress=False)
     assert len(again.updated) == 5 and sum(embedder.calls) > again.chunks
     assert any(packed for _, _, packed in on.store().search(q, again.chunks))
+
+
+def test_damaged_sentence_vectors_leave_the_chunk_its_cosine(caplog: pytest.LogCaptureFixture) -> None:
+    """A metadata string that is not packed vectors is logged and ignored, never a failed search."""
+    q = np.array([1.0, 0.0])
+    good = sentvec.pack(np.eye(2))
+    found = [
+        sentvec.Found(Chunk("a", "d", 0, 5, "x"), 0.4, "not base64!"),
+        sentvec.Found(Chunk("b", "d", 5, 9, "y"), 0.3, good[:-4]),
+        sentvec.Found(Chunk("c", "d", 9, 12, "z"), 0.2, good),
+    ]
+    scores = {h.chunk.chunk_id: h.score for h in sentvec.rank(found, q, 0.5)}
+    assert scores == pytest.approx({"a": 0.4, "b": 0.3, "c": 0.6}, abs=1e-3)
+    assert "damaged sentence vectors" in caplog.text
+    assert sentvec.unpack("not base64!", 2).shape == (0, 2)
