@@ -65,12 +65,25 @@ _BACK_REFERENCE = re.compile(
     re.IGNORECASE,
 )
 _LEAD_WORDS = 10
+# … and so does one whose subject is "er" or "sie" right after the verb, as German word order puts
+# it ("Übernommen hatte er es …": who, the sentence before says); not after a comma ("Der Minister
+# sagte, er …" names him itself).
+_PRONOUN_SUBJECT = re.compile(r"\b(er|sie)\b")
+_SUBJECT_WORDS = 4
 
 
 def leans_back(sentence: str) -> bool:
-    """Whether the sentence needs the one before it to be understood."""
+    """Whether the sentence needs the one before it to be understood (the scorer's `anaphor` feature)."""
     lead = " ".join(sentence.split()[:_LEAD_WORDS])
     return bool(_ANAPHORA.match(sentence) or _BACK_REFERENCE.search(lead))
+
+
+def needs_antecedent(sentence: str) -> bool:
+    """Whether a quote of the sentence should begin with the sentence before it: `leans_back`, or
+    a pronoun subject after the verb. Only for quoting: as a scoring feature the pronoun rule cost
+    a question on each set (`python -m eval --answers`)."""
+    words = sentence.split()
+    return leans_back(sentence) or bool(_PRONOUN_SUBJECT.search(" ".join(words[1:_SUBJECT_WORDS]).split(",")[0]))
 
 
 @dataclass(frozen=True, eq=False)
@@ -226,7 +239,7 @@ def with_antecedent(c: Candidate, sources: Sequence[Hit], depth: int = 2) -> Can
     chunk = sources[c.source - 1].chunk
     before = [(s, e, t) for s, e, t in sentences(chunk.text) if chunk.start + e <= c.start]
     start, lead = c.start, c.text
-    while before and depth > 0 and leans_back(lead):
+    while before and depth > 0 and needs_antecedent(lead):
         s, e, lead = before.pop()
         if "\n" in chunk.text[e : start - chunk.start]:
             break  # a heading or another paragraph

@@ -7,7 +7,7 @@ import numpy as np
 from rag.answerable import answers
 from rag.answerable import features as refusal_features
 from rag.extractive import choose
-from rag.select import FEATURES, Candidate, Selector, with_antecedent
+from rag.select import FEATURES, Candidate, Selector, leans_back, needs_antecedent, with_antecedent
 from rag.types import Chunk, Hit
 
 from .hash_embedder import HashEmbedder
@@ -75,6 +75,21 @@ def test_since_then_both_countries_quotes_who_the_two_are() -> None:
     hits = [_hit(text)]
     last = next(c for c in _selector(sim=1.0).rank("Manöver", hits) if c.text.startswith("Nach Angaben"))
     assert with_antecedent(last, hits).text == text  # two steps back: "dabei", then "beide Länder"
+
+
+def test_a_pronoun_subject_after_the_verb_quotes_who_it_is() -> None:
+    """ "Übernommen hatte er es …": who took over, the sentence before says; "sagte, er …" names him itself."""
+    text = (
+        "Der Besuch war Ruttes erste Japan-Reise als NATO-Generalsekretär. "
+        "Übernommen hatte er es im Oktober von seinem Vorgänger Jens Stoltenberg."
+    )
+    hits = [_hit(text)]
+    took = next(c for c in _selector(sim=1.0).rank("Stoltenberg", hits) if c.text.startswith("Übernommen"))
+    assert with_antecedent(took, hits).text == text
+    assert needs_antecedent("Im Oktober übernahm sie das Amt.")
+    assert not needs_antecedent("Der Minister sagte, er werde kommen.")
+    assert not needs_antecedent("Zwei Tage lang hielt sich Rutte in Japan auf.")
+    assert not leans_back("Übernommen hatte er es im Oktober.")  # the scorer's feature stays as fitted
 
 
 def _cand(source: int, doc: str, start: int, score: float, axis: int) -> Candidate:
