@@ -54,8 +54,7 @@ def score_set(
     with indexed(qset, base, embedder) as a:
         r = a.retriever
         for q in questions:
-            vec = np.asarray(r.embedder.embed_queries([q.question])[0])
-            found = [sentvec.Found(*row) for row in r.store.search(vec, base.candidates)]
+            vec, found = r.nearest(q.question, base.candidates)
             lexical = r.lexical_hits(q.question, base.candidates)
             for j, sw in enumerate(sentence_grid):
                 dense = sentvec.rank(found, vec, sw)

@@ -115,7 +115,7 @@ def evaluate(
     groups: dict[tuple[int, int, bool], list[Config]] = defaultdict(list)
     for c in configs:
         s = c.settings(base)  # what the index holds: the chunks, and whether sentence vectors too
-        groups[(s.chunk_size, s.chunk_overlap, s.sentence_weight > 0)].append(c)
+        groups[(s.chunk_size, s.chunk_overlap, s.sentence_vectors)].append(c)
     results: dict[str, Result] = {}
     for group in groups.values():
         with indexed(qset, group[0].settings(base), embedder) as first:

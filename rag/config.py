@@ -133,6 +133,11 @@ class Settings:
     upload_max_mb: float = 5.0
     upload_max_files: int = 10
 
+    @property
+    def sentence_vectors(self) -> bool:
+        """Whether the index stores sentence vectors beside chunk vectors (a weight of 0 reads none)."""
+        return self.sentence_weight > 0
+
     def __post_init__(self) -> None:
         """Reject what no stage could work with, naming the variable and what it may be."""
         adaptive = ADAPTIVE_SWITCH.get(str(self.adaptive).strip().lower())

@@ -65,7 +65,7 @@ def doc_version(doc: Document, settings: Settings) -> str:
     # ":sentences": the chunks carry sentence vectors (`rag.sentvec`), unless RAG_SENTENCE_WEIGHT=0;
     # switching re-embeds, as do indexes from before sentence vectors.
     key = f"{doc.content_hash}:{settings.chunk_size}:{settings.chunk_overlap}"
-    if settings.sentence_weight > 0:
+    if settings.sentence_vectors:
         key += ":sentences"
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
@@ -162,7 +162,7 @@ def _bring_in_line(
     for group in _groups(todo, settings):
         # One encode call per group of documents: per-document calls leave batches half empty.
         texts = [c.text for _, _, chunks in group for c in chunks]
-        vectors, sentences = sentvec.embed(embedder(), texts, settings.sentence_weight > 0)
+        vectors, sentences = sentvec.embed(embedder(), texts, settings.sentence_vectors)
         at = 0
         for doc, version, chunks in group:
             store.add(chunks, vectors[at : at + len(chunks)], version, sentences[at : at + len(chunks)])

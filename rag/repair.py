@@ -80,7 +80,7 @@ def restore(
     )
     for at in range(0, len(stored), group):
         part = stored[at : at + group]
-        vectors, sentences = sentvec.embed(embedder(), [c.text for c, _ in part], settings.sentence_weight > 0)
+        vectors, sentences = sentvec.embed(embedder(), [c.text for c, _ in part], settings.sentence_vectors)
         by_version: dict[str, list[int]] = {}
         for i, (_, version) in enumerate(part):
             by_version.setdefault(version, []).append(i)

@@ -121,7 +121,7 @@ class Retriever:
         docs = only.docs(view.chunks) if only else None
         if docs is not None and not docs:  # no article matches: nothing to answer from
             return Retrieval([], 0.0)
-        vec, found = self._found(question, n, view, docs) if method != "lexical" else (None, [])
+        vec, found = self.nearest(question, n, view, docs) if method != "lexical" else (None, [])
         dense = sentvec.rank(found, vec, self.settings.sentence_weight) if vec is not None else []
         lexical = self.lexical_hits(question, n, view, docs) if method != "dense" else []
         if method == "dense":
@@ -142,13 +142,15 @@ class Retriever:
     def dense(self, question: str, n: int, view: View | None = None, docs: set[str] | None = None) -> list[Hit]:
         """Nearest chunks by chunk and sentence vectors (`rag.sentvec`); with `docs`, a Chroma
         `where` keeps those articles' chunks only."""
-        vec, found = self._found(question, n, view or self._view, docs)
+        vec, found = self.nearest(question, n, view, docs)
         return sentvec.rank(found, vec, self.settings.sentence_weight)
 
-    def _found(
-        self, question: str, n: int, view: View, docs: set[str] | None
+    def nearest(
+        self, question: str, n: int, view: View | None = None, docs: set[str] | None = None
     ) -> tuple[np.ndarray, list[sentvec.Found]]:
-        """The question's vector and its nearest chunks with their cosines and packed sentence vectors."""
+        """The question's vector and its nearest chunks with their cosines and packed sentence vectors
+        (before `sentvec.rank` mixes them: `eval.fit_fusion` ranks one search under several weights)."""
+        view = view or self._view
         vec = np.asarray(self.embedder.embed_queries([question])[0])
         if docs is not None:
             n = min(n, sum(c.doc_id in docs for c in view.chunks))
