@@ -9,7 +9,7 @@ each sentence's exact character span.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from rag.answer_type import asks_for_list
 from rag.config import Settings
@@ -37,7 +37,8 @@ class ExtractiveGenerator:
         self, question: str, sources: Sequence[Hit], lang: str, evidence: Sequence[Candidate] = ()
     ) -> Iterator[str]:
         margin = max(self.margin, LIST_MARGIN) if asks_for_list(question) else self.margin
-        chosen = [with_antecedent(c, sources) for c in choose(evidence, self.limit, margin)]
+        picked = choose(evidence, self.limit, margin, lambda a, b: _adjacent(a, b, sources))
+        chosen = [with_antecedent(c, sources) for c in _joined(picked, sources)]
         for i, c in enumerate(chosen):
             if i and c.doc == chosen[i - 1].doc:
                 yield f" {c.text} [{c.source}]"
@@ -46,11 +47,20 @@ class ExtractiveGenerator:
             yield f"{'' if i == 0 else chr(10) * 2}{label + ': ' if label else ''}{c.text} [{c.source}]"
 
 
-def choose(ranked: Sequence[Candidate], limit: int, margin: float = 1.0) -> list[Candidate]:
+def choose(
+    ranked: Sequence[Candidate],
+    limit: int,
+    margin: float = 1.0,
+    adjacent: Callable[[Candidate, Candidate], bool] = lambda a, b: False,
+) -> list[Candidate]:
     """The best sentence first; then near-best ones, one per new article before seconds of any.
 
     After the first, sentences are grouped by article (in the order the articles first matter)
     and follow each other in reading order, so the answer reads as quotes, not as a shuffle.
+    A further sentence of a source is taken only when it is `adjacent` to one already taken from
+    it: `_joined` then quotes them as one span, so each [n] still points at one quote. (The
+    answer often sits in the sentence next to the best-scored one: "Die Spanier benannten das
+    Fort in San Mateo um." after the attack on Fort Caroline.)
     """
     if not ranked:
         return []
@@ -63,12 +73,44 @@ def choose(ranked: Sequence[Candidate], limit: int, margin: float = 1.0) -> list
                 break
             if c in picked or (pass_new_docs and any(p.doc == c.doc for p in picked)):
                 continue
-            if any(p.source == c.source for p in picked):
-                continue  # one sentence per source keeps each [n] pointing at one span
+            same = [p for p in picked if p.source == c.source]
+            if same and not any(adjacent(p, c) for p in same):
+                continue  # one span per source keeps each [n] pointing at one quote
             if all(float(p.vec @ c.vec) < _DUPLICATE for p in picked):
                 picked.append(c)
     doc_order = {d: i for i, d in reversed(list(enumerate(c.doc for c in picked)))}
     return sorted(picked, key=lambda c: (doc_order[c.doc], c is not best, c.start))
+
+
+def _adjacent(a: Candidate, b: Candidate, sources: Sequence[Hit]) -> bool:
+    """Whether two sentences of one source follow each other with only white space between."""
+    if a.source != b.source:
+        return False
+    first, second = (a, b) if a.start < b.start else (b, a)
+    chunk = sources[a.source - 1].chunk
+    return first.end <= second.start and not chunk.text[first.end - chunk.start : second.start - chunk.start].strip()
+
+
+def _joined(picked: Sequence[Candidate], sources: Sequence[Hit]) -> list[Candidate]:
+    """Sentences of one source as one quote, where the first of them stands.
+
+    `choose` admits a further sentence of a source only next to one it took, so they form one
+    run of the source's text: an exact span.
+    """
+    out: list[Candidate] = []
+    at: dict[int, int] = {}
+    for c in picked:
+        if c.source not in at:
+            at[c.source] = len(out)
+            out.append(c)
+            continue
+        last = out[at[c.source]]
+        chunk = sources[c.source - 1].chunk
+        start, end = min(last.start, c.start), max(last.end, c.end)
+        text = chunk.text[start - chunk.start : end - chunk.start]
+        score = max(last.score, c.score)
+        out[at[c.source]] = Candidate(c.source, c.doc, start, end, text, score, last.vec, last.features)
+    return out
 
 
 def _label(hit: Hit) -> str:

@@ -6,7 +6,8 @@ import numpy as np
 
 from rag.answerable import answers
 from rag.answerable import features as refusal_features
-from rag.extractive import choose
+from rag.config import Settings
+from rag.extractive import ExtractiveGenerator, choose
 from rag.select import FEATURES, Candidate, Selector, leans_back, needs_antecedent, with_antecedent
 from rag.types import Chunk, Hit
 
@@ -111,6 +112,37 @@ def test_choose_skips_near_duplicates_and_honours_the_limit() -> None:
     assert [c.source for c in choose(ranked, limit=4)] == [1, 3]
     assert len(choose(ranked, limit=1)) == 1
     assert choose([], limit=3) == []
+
+
+def test_the_sentence_next_to_the_best_joins_its_quote() -> None:
+    """ "Die Spanier benannten das Fort in San Mateo um." answers what the sentence before it sets up:
+    a near-best neighbour of the same source is quoted with it as one exact span, one [n] per quote;
+    a sentence of that source further away is not."""
+    text = (
+        "Am 20. September 1565 griff eine spanische Truppe Fort Caroline an. "
+        "Die Spanier benannten das Fort in San Mateo um. "
+        "Die Stadt wuchs im 19. Jahrhundert rasch. "
+        "Fort Caroline war eine französische Siedlung."
+    )
+    hits = [_hit(text, start=100)]
+    said = ["Am 20.", "Die Spanier", "Die Stadt", "Fort Caroline war"]
+
+    def cand(i: int, score: float) -> Candidate:
+        s = text.index(said[i])
+        e = text.index(". ", s + 8) + 1 if i < 3 else len(text)
+        vec = np.zeros(8)
+        vec[i] = 1.0
+        return Candidate(1, "a", s + 100, e + 100, text[s:e], score, vec)
+
+    generator = ExtractiveGenerator(Settings(answer_sentences=4, answer_margin=2.0), HashEmbedder())
+    answer = "".join(generator.generate("What was Fort Caroline renamed to?", hits, "en", [cand(0, 5.0), cand(1, 4.5)]))
+    assert (
+        "1565 griff eine spanische Truppe Fort Caroline an. Die Spanier benannten das Fort in San Mateo um. [1]"
+        in answer
+    )
+    assert answer.count("[1]") == 1
+    far = "".join(generator.generate("Fort Caroline?", hits, "en", [cand(0, 5.0), cand(3, 4.9)]))
+    assert "Siedlung" not in far and far.count("[1]") == 1
 
 
 def test_refusal_reads_names_and_words_the_corpus_lacks() -> None:
