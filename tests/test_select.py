@@ -159,3 +159,17 @@ def test_refusal_reads_names_and_words_the_corpus_lacks() -> None:
     weights = {"unknown_names": -2.0, "bias": 1.0, "threshold": 0.5}
     assert not answers("What did Kim Jong Un say?", "en", 0.85, [best], unknown, weights)
     assert answers("What did the minister say?", "en", 0.85, [best], unknown, weights)
+
+
+def test_a_year_no_article_mentions_refuses() -> None:
+    """ "What is Japan's defence budget for 2026?": the articles cannot answer about a year they never name."""
+    best = Candidate(1, "a", 0, 10, "s", 2.0, np.zeros(1), tuple(0.5 for _ in FEATURES))
+    corpus = {"japan", "defence", "budget", "2025"}
+
+    def unknown(q: str) -> list[str]:
+        return [w for w in q.strip("?").replace("'s", "").split()[1:] if w.lower() not in corpus]
+
+    weights = {"bias": 5.0, "threshold": 0.5}  # the model alone would answer
+    assert answers("What is Japan's defence budget for 2025?", "en", 0.85, [best], unknown, weights)
+    assert not answers("What is Japan's defence budget for 2026?", "en", 0.85, [best], unknown, weights)
+    assert answers("What is Japan's defence budget for 20260?", "en", 0.85, [best], unknown, weights)  # not a year
