@@ -149,6 +149,8 @@ def test_the_answer_stage_reuses_the_stored_sentence_vectors(tmp_path: Path) -> 
     asked.clear()
     a.answer(question)
     assert not set(seen) & set(stored)
+    # A sentence read with the one before it is scored from the two vectors, not embedded again.
+    assert not [t for t in seen if any(t.startswith(s) and len(t) > len(s) for s in stored)]
     assert asked == [question]
 
 
