@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from rag.answer_type import asks_for_list
 from rag.config import Settings
 from rag.embed import Embedder
-from rag.select import Candidate, with_antecedent
+from rag.select import Candidate, spanning, with_antecedent
 from rag.sentences import split
 from rag.types import Hit
 
@@ -113,11 +113,8 @@ def _joined(picked: Sequence[Candidate], sources: Sequence[Hit]) -> list[Candida
             out.append(c)
             continue
         last = out[at[c.source]]
-        chunk = sources[c.source - 1].chunk
         start, end = min(last.start, c.start), max(last.end, c.end)
-        text = chunk.text[start - chunk.start : end - chunk.start]
-        score = max(last.score, c.score)
-        out[at[c.source]] = Candidate(c.source, c.doc, start, end, text, score, last.vec, last.features)
+        out[at[c.source]] = spanning(last, sources, start, end, max(last.score, c.score))
     return out
 
 

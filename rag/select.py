@@ -10,6 +10,7 @@ weights live in `select_weights.json` beside this module.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import threading
@@ -239,10 +240,14 @@ def with_antecedent(c: Candidate, sources: Sequence[Hit], depth: int = 2) -> Can
         if "\n" in chunk.text[e : start - chunk.start]:
             break  # a heading or another paragraph
         start, depth = chunk.start + s, depth - 1
-    if start == c.start:
-        return c
-    text = chunk.text[start - chunk.start : c.end - chunk.start]
-    return Candidate(c.source, c.doc, start, c.end, text, c.score, c.vec, c.features)
+    return c if start == c.start else spanning(c, sources, start, c.end)
+
+
+def spanning(c: Candidate, sources: Sequence[Hit], start: int, end: int, score: float | None = None) -> Candidate:
+    """The candidate quoting its source from `start` to `end` (absolute offsets inside its passage)."""
+    chunk = sources[c.source - 1].chunk
+    text = chunk.text[start - chunk.start : end - chunk.start]
+    return dataclasses.replace(c, start=start, end=end, text=text, score=c.score if score is None else score)
 
 
 def _split_sources(sources: Sequence[Hit]) -> list[_Sentence]:
