@@ -15,7 +15,7 @@ import json
 import logging
 import pickle
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,13 +130,8 @@ def refusal_rows(groups: Sequence[Group], w: np.ndarray) -> np.ndarray:
         if len(g.y):
             i = int(np.argmax(g.x @ w))
             best = Candidate(0, "", 0, 0, "", float(g.x[i] @ w), np.zeros(1), tuple(g.x[i]))
-        rows.append(answerable.features(g.question, g.lang, g.support, best, _fixed(g.unknown)))
+        rows.append(answerable.features(g.question, g.lang, g.support, best, g.unknown))
     return np.array(rows)
-
-
-def _fixed(words: list[str]) -> Callable[[str], list[str]]:
-    """The unknown words collected with the question, in the shape `answerable.features` asks for."""
-    return lambda _question: words
 
 
 def top1(groups: Sequence[Group], w: np.ndarray) -> float:

@@ -34,17 +34,14 @@ _NAME = re.compile(r"^(\d|[A-ZÄÖÜ])")
 _YEAR = re.compile(r"^(1[0-9]{3}|20[0-9]{2})$")
 
 
-def features(
-    question: str, lang: str, support: float, best: Candidate | None, unknown: Callable[[str], list[str]]
-) -> list[float]:
+def features(question: str, lang: str, support: float, best: Candidate | None, missing: Sequence[str]) -> list[float]:
     """The question-level signals, in `FEATURES` order.
 
-    `unknown` lists the question's content words the corpus lacks (`LexicalIndex.unknown_words`).
+    `missing` are the question's content words the corpus lacks (`LexicalIndex.unknown_words`).
     Content words count for German questions only (an English word is expected to be missing from
     German articles); names and numbers count in both languages. The first word is not a name.
     """
     is_en = 1.0 if lang == "en" else 0.0
-    missing = unknown(question)
     words = question.split()
     first = words[0] if words else ""
     names = [w for w in missing if _NAME.match(w) and w != first.strip("¿?!.,")]
@@ -88,7 +85,8 @@ def answers(
     for 2026") marks a question about something else: on both question sets it held for 12 of 190
     questions the articles do not answer and for none of the 1,130 they do.
     """
-    if any(_YEAR.match(w) for w in unknown(question)):
+    missing = unknown(question)
+    if any(_YEAR.match(w) for w in missing):
         return False
-    x = features(question, lang, support, evidence[0] if evidence else None, unknown)
+    x = features(question, lang, support, evidence[0] if evidence else None, missing)
     return probability(x, weights) >= weights.get("threshold", 0.5)

@@ -154,8 +154,9 @@ def test_refusal_reads_names_and_words_the_corpus_lacks() -> None:
     def unknown(q: str) -> list[str]:
         return [w for w in q.strip("?").split()[1:] if w.lower() not in corpus]
 
-    de = refusal_features("Wie hoch ist Japans Verteidigungshaushalt?", "de", 0.85, best, unknown)
-    en = refusal_features("What did Kim Jong Un say?", "en", 0.85, best, unknown)
+    de_q, en_q = "Wie hoch ist Japans Verteidigungshaushalt?", "What did Kim Jong Un say?"
+    de = refusal_features(de_q, "de", 0.85, best, unknown(de_q))
+    en = refusal_features(en_q, "en", 0.85, best, unknown(en_q))
     assert de[6] >= 1 and de[7] >= 1  # an unknown German word, and it is capitalised
     assert en[6] == 0 and en[7] == 3  # English words do not count, names do
     weights = {"unknown_names": -2.0, "bias": 1.0, "threshold": 0.5}
