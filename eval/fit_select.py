@@ -11,6 +11,7 @@ by article: folds never split an article, so a figure never comes from a fit tha
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import pickle
@@ -26,6 +27,7 @@ from eval.metrics import Span
 from eval.questions_io import Question
 from eval.sets import SETS, indexed
 from rag import answerable
+from rag.align import SHORTLIST
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.select import FEATURES, WEIGHTS, Candidate, Selector
@@ -63,7 +65,7 @@ def collect(settings: Settings) -> list[Group]:
             selector = Selector(a.embedder, weights={})
             for q in tqdm(qset.load(), desc=qset.name, unit="q", disable=not sys.stderr.isatty()):
                 found = a.retriever.retrieve(q.question)
-                sents, x, _ = selector.features(q.question, found.hits)
+                sents, x, _ = selector.features(q.question, found.hits, shortlist=None)
                 y = np.array([_holds(Span(s.doc, s.start, s.end), q) for s in sents], dtype=float)
                 article = q.evidence[0].doc if q.evidence else q.id.rsplit("-", 1)[0]
                 unknown = a.retriever.lexical.unknown_words(q.question)
@@ -99,6 +101,33 @@ def fit(groups: Sequence[Group], l2: float = L2, steps: int = 1500) -> np.ndarra
         v = 0.999 * v + 0.001 * grad**2
         w -= 0.05 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
     return w
+
+
+_ALIGN = [FEATURES.index("en_align"), FEATURES.index("en_align_win")]
+
+
+def shortlisted(g: Group, w0: np.ndarray) -> Group:
+    """The group as the selector sees it: alignment measured on the first stage's `SHORTLIST`
+    best sentences only, the others given the lowest of those (`Selector.features`)."""
+    x = g.x.copy()
+    if len(x) and x[:, _ALIGN].any():
+        top = np.argsort(-(_first(x) @ w0), kind="stable")[:SHORTLIST]
+        x[:, _ALIGN] = x[top][:, _ALIGN].min(axis=0)
+        x[top] = g.x[top]
+    return dataclasses.replace(g, x=x)
+
+
+def _first(x: np.ndarray) -> np.ndarray:
+    x = x.copy()
+    x[:, _ALIGN] = 0.0
+    return x
+
+
+def fit_two(groups: Sequence[Group]) -> tuple[np.ndarray, np.ndarray]:
+    """The first stage's weights (no alignment features) and the final scorer's, fitted on the
+    groups as the first stage shortlists them."""
+    w0 = fit([dataclasses.replace(g, x=_first(g.x)) for g in groups])
+    return w0, fit([shortlisted(g, w0) for g in groups])
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2, steps: int = 2000) -> np.ndarray:
@@ -156,11 +185,11 @@ def cross_validate(groups: Sequence[Group], folds: int = FOLDS) -> tuple[dict[st
     hits: dict[str, list[bool]] = {}
     rows = np.zeros((len(groups), len(answerable.FEATURES)))
     for f in range(folds):
-        w = fit([g for g, k in zip(groups, fold, strict=True) if k != f])
+        w0, w = fit_two([g for g, k in zip(groups, fold, strict=True) if k != f])
         idx = [i for i, k in enumerate(fold) if k == f]
-        rows[idx] = refusal_rows([groups[i] for i in idx], w)
-        for i in idx:
-            g = groups[i]
+        seen = [shortlisted(groups[i], w0) for i in idx]
+        rows[idx] = refusal_rows(seen, w)
+        for g in seen:
             if g.answerable:
                 ok = bool(g.y[int(np.argmax(g.x @ w))]) if len(g.y) else False
                 for key in (f"{g.set}", f"{g.set}/{g.lang}"):
@@ -225,15 +254,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         "refusal_threshold": t,
         "refusal_cross_validated": confusion(groups, cv_prob, t),
     }
-    w = fit(groups)
-    wr = fit_logistic(refusal_rows(groups, w), np.array([g.answerable for g in groups], dtype=float))
-    report["top1_fitted_all"] = {s: top1([g for g in groups if g.set == s], w) for s in SETS}
+    w0, w = fit_two(groups)
+    seen = [shortlisted(g, w0) for g in groups]
+    wr = fit_logistic(refusal_rows(seen, w), np.array([g.answerable for g in groups], dtype=float))
+    report["top1_fitted_all"] = {s: top1([g for g in seen if g.set == s], w) for s in SETS}
     print(json.dumps(report, indent=2))
     if args.write:
         weights = {f: round(float(x), 4) for f, x in zip(FEATURES, w, strict=True)}
         refuse = {f: round(float(x), 4) for f, x in zip(answerable.FEATURES, wr[:-1], strict=True)}
         refuse |= {"bias": round(float(wr[-1]), 4), "threshold": round(t, 4)}
-        doc = {"weights": weights, "refuse": refuse, "fit": report}
+        first = {
+            f: round(float(x), 4) for f, x in zip(FEATURES, w0, strict=True) if f not in ("en_align", "en_align_win")
+        }
+        doc = {"weights": weights, "shortlist": first, "refuse": refuse, "fit": report}
         WEIGHTS.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     return 0
 

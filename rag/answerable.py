@@ -28,6 +28,7 @@ FEATURES = (
     "unknown_names",
     "is_en",
     "en_support",
+    "en_align",
 )
 _NAME = re.compile(r"^(\d|[A-ZÄÖÜ])")
 # A year is written alike in every language and every article that speaks of it names it.
@@ -61,6 +62,7 @@ def features(question: str, lang: str, support: float, best: Candidate | None, m
         min(len(names), 3),
         is_en,
         is_en * support,
+        f("en_align"),
     ]
 
 

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.config import Settings
-from rag.embed.onnx import DATA, FP32, INT8, META, SPM, TOKENIZER
+from rag.embed import STATES_LAYER
+from rag.embed.onnx import DATA, FP32, INT8, META, SPM, STATES, TOKENIZER
 from rag.provision import DEFAULT_MODEL_ID
 
 if TYPE_CHECKING:
@@ -181,6 +182,35 @@ def write_spm(folder: Path) -> bool:
     return True
 
 
+def write_states(folder: Path, layer: int = STATES_LAYER) -> None:
+    """The fp32 graph cut after encoder layer `layer`, its output the token states (`rag.align`).
+
+    Why a cut and not a second export: no torch is needed, and the cut graph's weights stay
+    references into the same memory-mapped DATA file (the model is read without its external
+    data and saved as is), so it adds 0.2 MB on disk and shares the pages a process has mapped.
+    """
+    import onnx
+
+    model = onnx.load(str(folder / FP32), load_external_data=False)
+    graph = model.graph
+    out = f"/model/encoder/layer.{layer - 1}/output/LayerNorm/LayerNormalization_output_0"
+    need, keep = {out}, []
+    for node in reversed(graph.node):
+        if any(o in need for o in node.output):
+            keep.append(node)
+            need.update(i for i in node.input if i)
+    if not keep:
+        raise ValueError(f"{folder / FP32} has no output {out!r} (not a BERT-style encoder?)")
+    initializers = [t for t in graph.initializer if t.name in need]
+    infos = [v for v in graph.value_info if v.name in need]
+    del graph.node[:], graph.initializer[:], graph.value_info[:], graph.output[:]
+    graph.node.extend(reversed(keep))
+    graph.initializer.extend(initializers)
+    graph.value_info.extend(infos)
+    graph.output.append(onnx.helper.make_tensor_value_info(out, onnx.TensorProto.FLOAT, ["batch", "tokens", None]))
+    _write(folder / STATES, lambda path: onnx.save(model, path))
+
+
 def quantize(folder: Path) -> None:
     """Dynamic int8 weights from the fp32 export (onnxruntime.quantization)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -207,6 +237,11 @@ def ensure_export(settings: Settings, int8: bool = False, st: SentenceTransforme
             externalize(folder)
         except Exception as exc:  # a damaged model.onnx: loading it says which folder to delete
             log.warning("could not move the weights out of %s: %s", folder / FP32, exc)
+    if not (folder / STATES).is_file() and (folder / DATA).is_file():
+        try:
+            write_states(folder)
+        except Exception as exc:  # answers then rank English questions without the alignment (logged there)
+            log.warning("could not cut the token-state model from %s: %s", folder / FP32, exc)
     unsupported = folder / f"{SPM}.unsupported-{SPM_VERSION}"
     if not (folder / SPM).is_file() and not unsupported.is_file():
         try:

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.align import SHORTLIST, Aligner
 from rag.answer_type import has_candidate, question_type
-from rag.embed import Embedder
+from rag.embed import Embedder, TokenEncoder
 from rag.lang import detect
 from rag.lexical import stems
 from rag.sentences import sentences
@@ -45,6 +46,8 @@ FEATURES = (
     "anaphor",
     "en_sim",
     "en_lex_idf",
+    "en_align",
+    "en_align_win",
 )
 # Sources read for sentences; the retriever ranks them, the tail rarely holds the answer.
 SOURCES = 8
@@ -120,10 +123,19 @@ class _Sentence:
 class Selector:
     """Scores every quotable sentence of the top sources; thread-safe, caches sentence vectors."""
 
-    def __init__(self, embedder: Embedder, weights: dict[str, float] | None = None) -> None:
+    def __init__(
+        self, embedder: Embedder, weights: dict[str, float] | None = None, shortlist: dict[str, float] | None = None
+    ) -> None:
         self.embedder = embedder
         self.weights = weights if weights is not None else load_weights()
+        # The first stage: a scorer without the alignment features picks the English question's
+        # sentences to align, and ranks them when the embedder gives no token states.
+        self.first = (
+            shortlist if shortlist is not None else (load_weights("shortlist") if weights is None else self.weights)
+        )
         self._w = np.array([self.weights.get(f, 0.0) for f in FEATURES])
+        self._w1 = np.array([self.first.get(f, 0.0) for f in FEATURES])
+        self.aligner = Aligner(embedder) if isinstance(embedder, TokenEncoder) else None
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -132,14 +144,20 @@ class Selector:
         sents, feats, vecs = self.features(question, sources, vector)
         if not sents:
             return []
-        scores = feats @ self._w + self.weights.get("bias", 0.0)
+        unaligned = feats[:, FEATURES.index("en_sim")].any() and not feats[:, FEATURES.index("en_align")].any()
+        w, bias = (self._w1, self.first.get("bias", 0.0)) if unaligned else (self._w, self.weights.get("bias", 0.0))
+        scores = feats @ w + bias
         order = np.argsort(-scores, kind="stable")
         return [self._candidate(sents[i], float(scores[i]), vecs[i], feats[i]) for i in order]
 
     def features(
-        self, question: str, sources: Sequence[Hit], vector: np.ndarray | None = None
+        self, question: str, sources: Sequence[Hit], vector: np.ndarray | None = None, shortlist: int | None = SHORTLIST
     ) -> tuple[list[_Sentence], np.ndarray, np.ndarray]:
-        """(quotable sentences, feature matrix in `FEATURES` order, their vectors)."""
+        """(quotable sentences, feature matrix in `FEATURES` order, their vectors).
+
+        An English question's alignment features are measured on the first stage's `shortlist`
+        best sentences (all with None); the others get the lowest of those.
+        """
         every = _split_sources(sources[:SOURCES])
         quotable = [i for i, s in enumerate(every) if s.quotable]
         if not quotable:
@@ -177,11 +195,31 @@ class Selector:
                     float(leans_back(s.text)),
                     is_en * sim_all[i],
                     is_en * lex_idf,
+                    0.0,  # en_align, en_align_win: filled below
+                    0.0,
                 ]
             )
         feats = np.array(rows, dtype=float)
         feats[:, 1] = feats[:, 0] - feats[:, 0].max()
+        if is_en and self.aligner is not None and self.aligner.available:
+            self._align(question, every, quotable, feats, shortlist)
         return [every[i] for i in quotable], feats, vecs[quotable]
+
+    def _align(
+        self, question: str, every: list[_Sentence], quotable: list[int], feats: np.ndarray, shortlist: int | None
+    ) -> None:
+        """Fill the alignment columns of `feats` in place (`rag.align`)."""
+        assert self.aligner is not None
+        top = np.argsort(-(feats @ self._w1), kind="stable")[:shortlist]
+        sents = [every[quotable[k]] for k in top]
+        cover = self.aligner.coverage(
+            question, [s.text for s in sents], [every[s.prev].text if s.prev >= 0 else None for s in sents]
+        )
+        if cover is None:
+            return
+        col = FEATURES.index("en_align")
+        feats[:, col : col + 2] = cover.min(axis=0)
+        feats[top, col : col + 2] = cover
 
     @staticmethod
     def _window_similarity(every: list[_Sentence], vecs: np.ndarray, quotable: list[int], q: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ model folder and exporting it to ONNX live in `rag.provision` and `rag.provision
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -26,6 +26,37 @@ class Embedder(Protocol):
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
     def embed_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
+
+
+@runtime_checkable
+class TokenEncoder(Protocol):
+    """Token states from the middle of the encoder, for aligning an English question's words with a
+    German sentence's (`rag.align`); the embedders that serve the real model provide it."""
+
+    def token_states(self, texts: Sequence[str], query: bool = False) -> list[list[tuple[str, np.ndarray]]]:
+        """Per text, its words in order, each with its tokens' L2-normalised states (one row per token)."""
+        ...
+
+
+# Which layer's states: the middle of e5-small's twelve aligns words across languages best
+# (`rag.align`; layers 4-12 measured, 6 and 8 best, 6 costs half the model).
+STATES_LAYER = 6
+
+
+def group_words(pieces: Sequence[str], states: np.ndarray, skip: int) -> list[tuple[str, np.ndarray]]:
+    """Token states grouped by word: a SentencePiece piece that starts with "▁" starts a word.
+
+    `pieces` and `states` cover the text's tokens without special tokens; the first `skip` words
+    (the model's "query: " / "passage: " prompt) are left out.
+    """
+    out: list[tuple[str, list[int]]] = []
+    for i, piece in enumerate(pieces):
+        if piece.startswith("▁") or not out:
+            out.append((piece.lstrip("▁"), [i]))
+        else:
+            out[-1] = (out[-1][0] + piece, [*out[-1][1], i])
+    rows = states / np.maximum(np.linalg.norm(states, axis=-1, keepdims=True), 1e-9)
+    return [(word, rows[idx]) for word, idx in out[skip:] if word]
 
 
 def model_id(settings: Settings) -> str:

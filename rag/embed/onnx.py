@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from rag.embed import STATES_LAYER, group_words
 from rag.errors import RagError
 
 # The export folder's files; `rag.provision_onnx` writes META last, so its presence means complete.
@@ -23,6 +24,8 @@ from rag.errors import RagError
 # tokenizer as a SentencePiece model, where the model's tokenizer is one (XLM-R, e5).
 FP32, INT8, TOKENIZER, META = "model.onnx", "model-int8.onnx", "tokenizer.json", "embedder.json"
 DATA, SPM = FP32 + ".data", "tokenizer.model"
+# The fp32 graph cut after layer STATES_LAYER, reading the same memory-mapped DATA (`rag.align`).
+STATES = f"model-layer{STATES_LAYER}.onnx"
 
 
 class _Pieces:
@@ -52,6 +55,9 @@ class _Pieces:
             ids[i, : len(r)], mask[i, : len(r)] = r, 1
         return ids, mask
 
+    def piece(self, token: int) -> str:
+        return str(self.sp.id_to_piece(token))
+
 
 class _HuggingFace:
     """The model's own tokenizer.json through `tokenizers` (models SentencePiece cannot stand in for)."""
@@ -68,6 +74,9 @@ class _HuggingFace:
         return np.asarray([e.ids for e in enc], dtype=np.int64), np.asarray(
             [e.attention_mask for e in enc], dtype=np.int64
         )
+
+    def piece(self, token: int) -> str:
+        return str(self.tokenizer.id_to_token(token))
 
 
 def tokenizer(folder: Path, meta: dict[str, Any]) -> _Pieces | _HuggingFace:
@@ -97,6 +106,8 @@ class OnnxEmbedder:
                 f"Delete {folder}; the next run exports it again (or set RAG_EMBED_BACKEND=torch).",
             ) from exc
         self.batch_size = batch_size
+        self.folder = folder
+        self._states: Any = None  # the cut graph's session, opened by the first English question
         self.dim = int(meta["dim"])
         self.name = name
         self._query, self._passage = str(meta["query_prompt"]), str(meta["passage_prompt"])
@@ -116,4 +127,23 @@ class OnnxEmbedder:
             (hidden,) = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
             pooled = (hidden * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1)
             out[idx] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
+        return out
+
+    def token_states(self, texts: Sequence[str], query: bool = False) -> list[list[tuple[str, np.ndarray]]]:
+        prompt = self._query if query else self._passage
+        if self._states is None:
+            import onnxruntime as ort
+
+            path = self.folder / STATES
+            if not path.is_file():
+                raise RagError(f"{path} is missing.", f"Delete {self.folder}; the next run exports it again.")
+            self._states = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        out: list[list[tuple[str, np.ndarray]]] = []
+        for i in range(0, len(texts), self.batch_size):
+            ids, mask = self.tokenizer.encode([prompt + t for t in texts[i : i + self.batch_size]])
+            (hidden,) = self._states.run(None, {"input_ids": ids, "attention_mask": mask})
+            for row, states, n in zip(ids, hidden, mask.sum(1), strict=True):
+                inner = slice(1, int(n) - 1)  # without <s> and </s>
+                pieces = [self.tokenizer.piece(int(t)) for t in row[inner]]
+                out.append(group_words(pieces, states[inner], len(prompt.split())))
         return out

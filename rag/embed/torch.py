@@ -8,11 +8,13 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from rag import provision
 from rag.config import Settings
+from rag.embed import STATES_LAYER, group_words
 from rag.errors import RagError
 
 
@@ -64,3 +66,22 @@ class SentenceTransformerEmbedder:
             show_progress_bar=progress,
         )
         return np.asarray(vecs, dtype=np.float32)
+
+    def token_states(self, texts: Sequence[str], query: bool = False) -> list[list[tuple[str, np.ndarray]]]:
+        import torch
+
+        prompt = self.query_prompt if query else self.passage_prompt
+        tokenizer: Any = self.model.tokenizer
+        model: Any = self.model.transformers_model
+        out: list[list[tuple[str, np.ndarray]]] = []
+        for i in range(0, len(texts), self.batch_size):
+            batch = tokenizer(
+                [prompt + t for t in texts[i : i + self.batch_size]], padding=True, truncation=True, return_tensors="pt"
+            )
+            with torch.no_grad():
+                hidden = model(**batch, output_hidden_states=True).hidden_states[STATES_LAYER]
+            for row, states, n in zip(batch["input_ids"], hidden.numpy(), batch["attention_mask"].sum(1), strict=True):
+                inner = slice(1, int(n) - 1)  # without <s> and </s>
+                pieces = tokenizer.convert_ids_to_tokens(row[inner].tolist())
+                out.append(group_words(pieces, states[inner], len(prompt.split())))
+        return out
