@@ -10,6 +10,7 @@ normalisation as in the model's config.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,7 @@ class OnnxEmbedder:
         self.batch_size = batch_size
         self.folder = folder
         self._states: Any = None  # the cut graph's session, opened by the first English question
+        self._states_lock = threading.Lock()
         self.dim = int(meta["dim"])
         self.name = name
         self._query, self._passage = str(meta["query_prompt"]), str(meta["passage_prompt"])
@@ -131,13 +133,14 @@ class OnnxEmbedder:
 
     def token_states(self, texts: Sequence[str], query: bool = False) -> list[list[tuple[str, np.ndarray]]]:
         prompt = self._query if query else self._passage
-        if self._states is None:
-            import onnxruntime as ort
+        with self._states_lock:  # concurrent first questions open one session
+            if self._states is None:
+                import onnxruntime as ort
 
-            path = self.folder / STATES
-            if not path.is_file():
-                raise RagError(f"{path} is missing.", f"Delete {self.folder}; the next run exports it again.")
-            self._states = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+                path = self.folder / STATES
+                if not path.is_file():
+                    raise RagError(f"{path} is missing.", f"Delete {self.folder}; the next run exports it again.")
+                self._states = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         out: list[list[tuple[str, np.ndarray]]] = []
         for i in range(0, len(texts), self.batch_size):
             ids, mask = self.tokenizer.encode([prompt + t for t in texts[i : i + self.batch_size]])
