@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import shutil
 import zlib
 from collections.abc import Sequence
 
@@ -135,3 +136,30 @@ def test_english_words_find_their_german_translation(embedder, question: str, an
     """ "naval manoeuvres" is "Marinemanöver", "demand" is "Nachfrage": no stem is shared."""
     cover = Aligner(embedder).coverage(question, [answers, misses], [None, None])
     assert cover is not None and cover[0, 0] > cover[1, 0] + 0.1
+
+
+@pytest.mark.slow
+def test_an_export_made_before_gets_the_cut_graph(settings: Settings, tmp_path) -> None:
+    """A model folder exported by an earlier release has no model-layer6.onnx: the next start cuts it."""
+    from rag import provision
+    from rag.embed import create_embedder
+    from rag.embed.onnx import DATA, STATES
+    from rag.provision_onnx import ensure_export, onnx_dir
+
+    good = ensure_export(settings)
+    cache = tmp_path / "cache"
+    (cache / "models").mkdir(parents=True)
+    mine = dataclasses.replace(settings, cache_dir=cache, embed_backend="onnx")
+    provision.model_dir(cache).symlink_to(provision.model_dir(settings.cache_dir))
+    old = onnx_dir(mine)
+    old.mkdir()
+    for f in good.iterdir():
+        if f.name == DATA:  # onnxruntime refuses weights that resolve outside the model's folder
+            shutil.copyfile(f, old / f.name)
+        elif f.name != STATES:
+            (old / f.name).symlink_to(f)
+    texts = ["Die Minister beschlossen, gemeinsame Marinemanöver abzuhalten."]
+    states = create_embedder(mine).token_states(texts)
+    assert (old / STATES).is_file() and not (old / STATES).is_symlink()
+    reference = create_embedder(dataclasses.replace(settings, embed_backend="onnx")).token_states(texts)
+    assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(states[0], reference[0], strict=True))
