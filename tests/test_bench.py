@@ -43,9 +43,13 @@ def test_bench_quick_run_measures_every_row(settings: Settings, tmp_path: Path) 
         assert 0 < s["search_ms"]["p50"] <= s["search_ms"]["p95"] <= s["search_ms"]["p99"]
         assert s["cold_first_s"] > 0 and s["peak_rss_mb"] > 100
     assert 0 < srv["ours"]["answer_ms"]["p50"] <= srv["ours"]["answer_ms"]["p95"]
+    busy = srv["while_indexing"]  # answers while another process adds 30 chunks to the served index
+    assert busy["busy_answers"] >= 1 and busy["index_seconds"] > 0
+    assert busy["chunks_before_after"][1] >= busy["chunks_before_after"][0] + 20
+    assert 0 < busy["busy_answer_ms"]["p50"] <= busy["busy_answer_ms"]["p95"]
     (scale,) = res["scale"]
     assert scale["chunks"] >= 300 and scale["disk_mb"] > 0 and 0.5 <= scale["hnsw_recall@10"] <= 1.0
     table = (out / "bench.md").read_text(encoding="utf-8")
     assert "| retrieval p50 (ms) |" in table and "scale.png" in table and (out / "scale.png").stat().st_size > 1000
-    assert "| retrieval p50 (ms) |" in done.stdout
+    assert "| retrieval p50 (ms) |" in done.stdout and "while `rag index` adds 30 chunks" in table
     assert res["machine"]["cpu"] and isinstance(res["machine"]["cpu_flags"], list)

@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -112,6 +113,29 @@ def probe(impl: str, data: Path, questions: Sequence[str], answers: bool, repeat
     return res
 
 
+def busy(data: Path, corpus: Path, settings: Settings, questions: Sequence[str], n: int, tmp: Path) -> dict[str, Any]:
+    """Answer latency while another process indexes `n` new synthetic chunks into the served index."""
+    folder = tmp / "busy"
+    shutil.copytree(corpus, folder)
+    size, overlap = settings.chunk_size, settings.chunk_overlap
+    write_corpus(folder, settings.seeds_dir, n, seed=29, chunk_size=size, chunk_overlap=overlap)
+    qfile = tmp / "busy-questions.json"
+    qfile.write_text(json.dumps(list(questions)), encoding="utf-8")
+    cmd = [sys.executable, "-m", "eval.bench.probe", "ours", str(data), str(qfile), "--while-indexing", str(folder)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"bench probe while indexing failed: {proc.stderr[-2000:]}")
+    raw = json.loads(proc.stdout.strip().splitlines()[-1])
+    return {
+        "new_chunks": n,
+        "index_seconds": round(raw["index_seconds"], 1),
+        "idle_answer_ms": percentiles(raw["idle_ms"], (50, 95)),
+        "busy_answer_ms": percentiles(raw["busy_ms"], (50, 95)),
+        "busy_answers": len(raw["busy_ms"]),
+        "chunks_before_after": raw["chunks"],
+    }
+
+
 def hnsw_recall(a: Assistant, questions: Sequence[str], k: int = 10) -> float:
     """Share of the exact top-k (brute force over the stored vectors) that Chroma's HNSW returns."""
     store = a.store()
@@ -170,6 +194,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             result["indexing"]["langchain"] = index_langchain(corpus, tmp / "langchain", settings)
             result["serving"]["langchain"] = probe(
                 "langchain", tmp / "langchain", questions, False, 1 if args.quick else 3, tmp
+            )
+        if args.busy_chunks:
+            result["serving"]["while_indexing"] = busy(
+                tmp / "ours", corpus, settings, questions, 30 if args.quick else args.busy_chunks, tmp
             )
         log.info("indexing and serving: %s", json.dumps(result))
         result["scale"] = [scale(n, settings, embedder, questions, tmp) for n in args.scale]
@@ -240,6 +268,19 @@ def rows(result: dict[str, Any]) -> list[tuple[str, Any, Any, str]]:
         ("extractive answer p50 (ms)", o["answer_ms"]["p50"], None, "<= 150"),
         ("extractive answer p95 (ms)", o["answer_ms"]["p95"], None, ""),
         ("peak RSS serving (MB)", o["peak_rss_mb"], lc_s.get("peak_rss_mb"), ""),
+        *_busy_rows(srv.get("while_indexing")),
+    ]
+
+
+def _busy_rows(b: dict[str, Any] | None) -> list[tuple[str, Any, Any, str]]:
+    """Answer latency while another process indexes, beside the same process's idle figures."""
+    if not b:
+        return []
+    idle, busy = b["idle_answer_ms"], b["busy_answer_ms"]
+    label = f"while `rag index` adds {b['new_chunks']} chunks ({b['index_seconds']} s)"
+    return [
+        (f"extractive answer p50 / p95 (ms) {label}", f"{busy['p50']} / {busy['p95']}", None, "p95 <= 400"),
+        ("the same process idle, p50 / p95 (ms)", f"{idle['p50']} / {idle['p95']}", None, ""),
     ]
 
 
@@ -318,6 +359,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument(
         "--scale", type=int, nargs="*", default=[], metavar="N", help="synthetic corpus sizes, e.g. 10000 100000"
+    )
+    p.add_argument(
+        "--busy-chunks",
+        type=int,
+        default=300,
+        help="new synthetic chunks indexed by another process while answers are timed (0: skip; --quick: 30)",
     )
     p.add_argument("--out", type=Path, help="write bench.json, bench.md and scale.png here")
     p.add_argument("--json", action="store_true", help="print the result as JSON instead of the table")
