@@ -129,10 +129,11 @@ class Selector:
         self.embedder = embedder
         self.weights = weights if weights is not None else load_weights()
         # The first stage: a scorer without the alignment features picks the English question's
-        # sentences to align, and ranks them when the embedder gives no token states.
-        self.first = (
-            shortlist if shortlist is not None else (load_weights("shortlist") if weights is None else self.weights)
-        )
+        # sentences to align, and ranks them when the embedder gives no token states. A weights
+        # file from before the alignment has no such part; its one scorer is both stages then.
+        if shortlist is None:
+            shortlist = (load_weights("shortlist") if weights is None else None) or self.weights
+        self.first = shortlist
         self._w = np.array([self.weights.get(f, 0.0) for f in FEATURES])
         self._w1 = np.array([self.first.get(f, 0.0) for f in FEATURES])
         self.aligner = Aligner(embedder) if isinstance(embedder, TokenEncoder) else None
