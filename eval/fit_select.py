@@ -26,11 +26,11 @@ from tqdm import tqdm
 from eval.metrics import Span
 from eval.questions_io import Question
 from eval.sets import SETS, indexed
-from rag import answerable
+from rag import answerable, select
 from rag.align import SHORTLIST
 from rag.config import Settings
 from rag.embed import Embedder
-from rag.select import FEATURES, WEIGHTS, Candidate, Selector
+from rag.select import ALIGN, FEATURES, WEIGHTS, Candidate, Selector
 
 FOLDS = 5
 L2 = 1e-5
@@ -103,30 +103,20 @@ def fit(groups: Sequence[Group], l2: float = L2, steps: int = 1500) -> np.ndarra
     return w
 
 
-_ALIGN = [FEATURES.index("en_align"), FEATURES.index("en_align_win")]
-
-
 def shortlisted(g: Group, w0: np.ndarray) -> Group:
-    """The group as the selector sees it: alignment measured on the first stage's `SHORTLIST`
-    best sentences only, the others given the lowest of those (`Selector.features`)."""
+    """The group as the selector sees it: alignment (collected for every candidate) kept for the
+    first stage's `SHORTLIST` best sentences only, as `Selector.features` measures it."""
     x = g.x.copy()
-    if len(x) and x[:, _ALIGN].any():
-        top = np.argsort(-(_first(x) @ w0), kind="stable")[:SHORTLIST]
-        x[:, _ALIGN] = x[top][:, _ALIGN].min(axis=0)
-        x[top] = g.x[top]
+    if len(x) and x[:, ALIGN].any():
+        top = select.shortlisted(x, w0, SHORTLIST)
+        select.fill_alignment(x, top, g.x[top, ALIGN])
     return dataclasses.replace(g, x=x)
-
-
-def _first(x: np.ndarray) -> np.ndarray:
-    x = x.copy()
-    x[:, _ALIGN] = 0.0
-    return x
 
 
 def fit_two(groups: Sequence[Group]) -> tuple[np.ndarray, np.ndarray]:
     """The first stage's weights (no alignment features) and the final scorer's, fitted on the
     groups as the first stage shortlists them."""
-    w0 = fit([dataclasses.replace(g, x=_first(g.x)) for g in groups])
+    w0 = fit([dataclasses.replace(g, x=select.without_alignment(g.x)) for g in groups])
     return w0, fit([shortlisted(g, w0) for g in groups])
 
 

@@ -49,6 +49,8 @@ FEATURES = (
     "en_align",
     "en_align_win",
 )
+# The alignment columns (`rag.align`): measured for an English question's shortlist only.
+ALIGN = slice(FEATURES.index("en_align"), FEATURES.index("en_align_win") + 1)
 # Sources read for sentences; the retriever ranks them, the tail rarely holds the answer.
 SOURCES = 8
 # Shorter "sentences" are headings, datelines or captions.
@@ -211,16 +213,13 @@ class Selector:
     ) -> None:
         """Fill the alignment columns of `feats` in place (`rag.align`)."""
         assert self.aligner is not None
-        top = np.argsort(-(feats @ self._w1), kind="stable")[:shortlist]
+        top = shortlisted(feats, self._w1, shortlist)
         sents = [every[quotable[k]] for k in top]
         cover = self.aligner.coverage(
             question, [s.text for s in sents], [every[s.prev].text if s.prev >= 0 else None for s in sents]
         )
-        if cover is None:
-            return
-        col = FEATURES.index("en_align")
-        feats[:, col : col + 2] = cover.min(axis=0)
-        feats[top, col : col + 2] = cover
+        if cover is not None:
+            fill_alignment(feats, top, cover)
 
     @staticmethod
     def _window_similarity(every: list[_Sentence], vecs: np.ndarray, quotable: list[int], q: np.ndarray) -> np.ndarray:
@@ -263,6 +262,25 @@ class Selector:
             while len(self._cache) > _CACHE:
                 self._cache.popitem(last=False)
         return out
+
+
+def without_alignment(feats: np.ndarray) -> np.ndarray:
+    """The features as the first stage reads them: the alignment columns zeroed."""
+    x = feats.copy()
+    x[:, ALIGN] = 0.0
+    return x
+
+
+def shortlisted(feats: np.ndarray, first: np.ndarray, k: int | None) -> np.ndarray:
+    """The rows the first stage (weights `first`) ranks best: the sentences the alignment reads."""
+    return np.argsort(-(without_alignment(feats) @ first), kind="stable")[:k]
+
+
+def fill_alignment(feats: np.ndarray, top: np.ndarray, cover: np.ndarray) -> None:
+    """The alignment of the shortlisted rows `top` into `feats`, in place; every other row gets
+    their lowest, so a sentence left unread neither gains nor loses against the shortlist's weakest."""
+    feats[:, ALIGN] = cover.min(axis=0)
+    feats[top, ALIGN] = cover
 
 
 def with_antecedent(c: Candidate, sources: Sequence[Hit], depth: int = 2) -> Candidate:
