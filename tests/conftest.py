@@ -6,6 +6,7 @@ Tests that use them (or torch, a server process, the LLM, Chromium) are marked `
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import sys
 from pathlib import Path
@@ -47,6 +48,22 @@ def seeds_copy(tmp_path: Path) -> Path:
     dst = tmp_path / "seeds"
     shutil.copytree(SEEDS, dst)
     return dst
+
+
+def earlier_export(settings: Settings, tmp_path: Path) -> tuple[Settings, Path, Path]:
+    """(settings with a model cache of their own, today's export folder, that cache's empty export
+    folder): tests of exports made by earlier releases fill the empty folder the old way."""
+    from rag import provision
+    from rag.provision_onnx import ensure_export, onnx_dir
+
+    good = ensure_export(settings)
+    cache = tmp_path / "cache"
+    (cache / "models").mkdir(parents=True)
+    mine = dataclasses.replace(settings, cache_dir=cache, embed_backend="onnx")
+    provision.model_dir(cache).symlink_to(provision.model_dir(settings.cache_dir))
+    old = onnx_dir(mine)
+    old.mkdir()
+    return mine, good, old
 
 
 # What only slow tests may load: torch (the model's export and the reference tests), the LLM, the browser.

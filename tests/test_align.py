@@ -18,6 +18,7 @@ from rag.errors import RagError
 from rag.select import FEATURES, Selector
 from rag.types import Chunk, Hit
 
+from .conftest import earlier_export
 from .hash_embedder import HashEmbedder
 
 
@@ -141,18 +142,10 @@ def test_english_words_find_their_german_translation(embedder, question: str, an
 @pytest.mark.slow
 def test_an_export_made_before_gets_the_cut_graph(settings: Settings, tmp_path) -> None:
     """A model folder exported by an earlier release has no model-layer6.onnx: the next start cuts it."""
-    from rag import provision
     from rag.embed import create_embedder
     from rag.embed.onnx import DATA, STATES
-    from rag.provision_onnx import ensure_export, onnx_dir
 
-    good = ensure_export(settings)
-    cache = tmp_path / "cache"
-    (cache / "models").mkdir(parents=True)
-    mine = dataclasses.replace(settings, cache_dir=cache, embed_backend="onnx")
-    provision.model_dir(cache).symlink_to(provision.model_dir(settings.cache_dir))
-    old = onnx_dir(mine)
-    old.mkdir()
+    mine, good, old = earlier_export(settings, tmp_path)
     for f in good.iterdir():
         if f.name == DATA:  # onnxruntime refuses weights that resolve outside the model's folder
             shutil.copyfile(f, old / f.name)

@@ -20,7 +20,7 @@ from rag.embed.torch import SentenceTransformerEmbedder
 from rag.errors import RagError
 from rag.ingest import load_document
 from rag.pipeline import Assistant
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, earlier_export
 
 pytestmark = pytest.mark.slow  # loads torch and the real model
 
@@ -105,18 +105,10 @@ def test_the_weights_live_in_a_file_of_their_own_and_old_exports_are_converted(
     before (weights inside model.onnx) is converted on first use and embeds exactly as before."""
     import onnx
 
-    from rag import provision
     from rag.embed.onnx import DATA, FP32
-    from rag.provision_onnx import ensure_export, onnx_dir
 
-    good = ensure_export(settings)
+    mine, good, old = earlier_export(settings, tmp_path)
     assert (good / FP32).stat().st_size < 5_000_000 and (good / DATA).stat().st_size > 400_000_000
-    cache = tmp_path / "cache"
-    (cache / "models").mkdir(parents=True)
-    mine = dataclasses.replace(settings, cache_dir=cache, embed_backend="onnx")
-    provision.model_dir(cache).symlink_to(provision.model_dir(settings.cache_dir))
-    old = onnx_dir(mine)
-    old.mkdir()
     for f in good.iterdir():
         if f.name not in (FP32, DATA, "model-int8.onnx"):
             (old / f.name).symlink_to(f)
