@@ -86,10 +86,16 @@ def index_langchain(folder: Path, data: Path, settings: Settings) -> dict[str, A
     return {"chunks": n, "seconds": round(secs, 2), "chunks_per_s": round(n / secs, 1)}
 
 
-def probe(impl: str, data: Path, questions: Sequence[str], answers: bool, repeat: int, tmp: Path) -> dict[str, Any]:
-    """Run `eval.bench.probe` in a fresh process: cold start to first result, warm latencies, RSS."""
+def _questions_file(questions: Sequence[str], tmp: Path) -> Path:
+    """The questions as the probe process reads them (a JSON list)."""
     qfile = tmp / "questions.json"
     qfile.write_text(json.dumps(list(questions)), encoding="utf-8")
+    return qfile
+
+
+def probe(impl: str, data: Path, questions: Sequence[str], answers: bool, repeat: int, tmp: Path) -> dict[str, Any]:
+    """Run `eval.bench.probe` in a fresh process: cold start to first result, warm latencies, RSS."""
+    qfile = _questions_file(questions, tmp)
     cmd = [sys.executable, "-m", "eval.bench.probe", impl, str(data), str(qfile), "--repeat", str(repeat)]
     cmd += ["--answers"] if answers else []
     t0 = time.perf_counter()
@@ -119,8 +125,7 @@ def busy(data: Path, corpus: Path, settings: Settings, questions: Sequence[str],
     shutil.copytree(corpus, folder)
     size, overlap = settings.chunk_size, settings.chunk_overlap
     write_corpus(folder, settings.seeds_dir, n, seed=29, chunk_size=size, chunk_overlap=overlap)
-    qfile = tmp / "busy-questions.json"
-    qfile.write_text(json.dumps(list(questions)), encoding="utf-8")
+    qfile = _questions_file(questions, tmp)
     cmd = [sys.executable, "-m", "eval.bench.probe", "ours", str(data), str(qfile), "--while-indexing", str(folder)]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=False)
     if proc.returncode != 0:
