@@ -40,7 +40,9 @@ GATED_ANSWERS = ("facts_named", "fact_first", "answered_rate", "refused_rate", "
 def sweep_configs() -> list[Config]:
     """The grid behind the README's tuning figures."""
     out = [Config(f"size-{s}", {"chunk_size": s, "chunk_overlap": s // 6}) for s in (300, 450, 600, 800, 1000, 1500)]
-    out += [Config("dense", {"retrieval": "dense"}), Config("lexical", {"retrieval": "lexical"})]
+    out += [Config(m, {"retrieval": m, "rerank": 0.0}) for m in ("dense", "lexical")]
+    # The answer stage's share in the sources' order (`rag.rerank`).
+    out += [Config(f"rerank-{w}", {"rerank": w}) for w in (0.0, 0.01, 0.025, 0.05, 0.1)]
     for k in (10, 60):
         for w in (0.5, 0.6, 0.7, 0.8, 0.9):
             out.append(Config(f"rrf-k{k}-w{w}", {"fusion": "rrf", "rrf_k": k, "dense_weight": w}))

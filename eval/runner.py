@@ -68,11 +68,13 @@ def parse_config(text: str) -> Config:
 PRESETS = {
     "default": Config("default"),
     # The fixed reference: the chunk vectors alone.
-    "dense": Config("dense", {"retrieval": "dense", "sentence_weight": 0.0}),
-    "dense-sentences": Config("dense-sentences", {"retrieval": "dense"}),
-    "lexical": Config("lexical", {"retrieval": "lexical"}),
+    "dense": Config("dense", {"retrieval": "dense", "sentence_weight": 0.0, "rerank": 0.0}),
+    "dense-sentences": Config("dense-sentences", {"retrieval": "dense", "rerank": 0.0}),
+    "lexical": Config("lexical", {"retrieval": "lexical", "rerank": 0.0}),
+    # The default's retrieval alone, in the retriever's order (before `rag.rerank`).
+    "retriever": Config("retriever", {"rerank": 0.0}),
     # The default before sentence vectors (issue 13): chunk cosine plus the BM25 bonus.
-    "chunks": Config("chunks", {"sentence_weight": 0.0}),
+    "chunks": Config("chunks", {"sentence_weight": 0.0, "rerank": 0.0}),
     # The default before issue 13: rank fusion, BM25 scaled by known words only (English too).
     "rrf-coverage": Config(
         "rrf-coverage",
@@ -83,6 +85,7 @@ PRESETS = {
             "rrf_k": 20,
             "adaptive": "coverage",
             "sentence_weight": 0.0,
+            "rerank": 0.0,
         },
     ),
     # Rank fusion with the language-aware weight of the default.

@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from rag import answerable, generate, repair, texts
+from rag import answerable, generate, repair, rerank, texts
 from rag.cite import check
 from rag.config import Settings
 from rag.conversation import standalone
@@ -17,7 +17,7 @@ from rag.filters import Filter
 from rag.generate import Generator, GeneratorUnavailable, Turn
 from rag.index import IndexReport, index_folder, writer_lock
 from rag.lang import detect
-from rag.retrieve import Retriever
+from rag.retrieve import Retrieval, Retriever
 from rag.select import Candidate, Selector, load_weights
 from rag.store import ChromaStore, Store
 from rag.types import Answer, Event, Hit
@@ -109,8 +109,24 @@ class Assistant:
     def search(
         self, question: str, k: int | None = None, method: str | None = None, only: Filter | None = None
     ) -> list[Hit]:
+        """The passages in their final order: retrieved, then reordered by the answer they hold."""
         q = check_question(question, self.settings.max_question_chars)
-        return self.retriever.search(q, k=k, method=method, only=only)
+        if self.settings.rerank <= 0:
+            return self.retriever.search(q, k=k, method=method, only=only)
+        return self.ranked(q, k=k, method=method, only=only)[1]
+
+    def ranked(
+        self, query: str, k: int | None = None, method: str | None = None, only: Filter | None = None
+    ) -> tuple[Retrieval, list[Hit], list[Candidate]]:
+        """Retrieval, the hits in their final order (`rag.rerank`) and the answer stage's
+        sentences, best first, numbered by that order."""
+        found = self.retriever.retrieve(query, k=k, method=method, only=only)
+        if not found.hits:
+            return found, [], []
+        self.selector.remember(found.sentences)
+        evidence = self.selector.rank(query, found.hits, found.query)
+        hits, evidence = rerank.by_answer(found.hits, evidence, self.settings.rerank)
+        return found, hits, evidence
 
     def generator(self, name: str | None = None) -> Generator:
         """The named generator (default from settings), built once and kept."""
@@ -161,11 +177,8 @@ class Assistant:
         lang = detect(q)
         gen = self.generator(generator)
         query = standalone(q, history, gen)
-        found = self.retriever.retrieve(query, only=only)
-        hits = found.hits
+        found, hits, evidence = self.ranked(query, only=only)
         yield Event("sources", hits=tuple(hits))
-        self.selector.remember(found.sentences)
-        evidence = self.selector.rank(query, hits, found.query) if hits else []
         if not hits or not self.answers(query, lang, found.support, evidence):
             yield Event("done", answer=_refusal(lang, hits, gen.name))
             return
