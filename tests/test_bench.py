@@ -43,6 +43,7 @@ def test_bench_quick_run_measures_every_row(settings: Settings, tmp_path: Path) 
         assert 0 < s["search_ms"]["p50"] <= s["search_ms"]["p95"] <= s["search_ms"]["p99"]
         assert s["cold_first_s"] > 0 and s["peak_rss_mb"] > 100
     assert 0 < srv["ours"]["answer_ms"]["p50"] <= srv["ours"]["answer_ms"]["p95"]
+    assert 0 < srv["ours"]["retrieve_ms"]["p50"] <= srv["ours"]["retrieve_ms"]["p95"]  # the first stage alone
     busy = srv["while_indexing"]  # answers while another process adds 30 chunks to the served index
     assert busy["busy_answers"] >= 1 and busy["index_seconds"] > 0
     assert busy["chunks_before_after"][1] >= busy["chunks_before_after"][0] + 20
