@@ -95,6 +95,9 @@ class Settings:
     # 0 ranks by the chunk vector alone. See README "Retrieval quality".
     sentence_weight: float = 0.5
     candidates: int = 50
+    # English-German dictionary for English questions' BM25 query (`rag.glossary`): a Ding-format
+    # file; empty means Debian's trans-de-en where installed, "off" none.
+    glossary: str = ""
     # The top sources reordered by the answer they hold: fused score + rerank × the answer stage's
     # best-sentence score (`rag.rerank`); 0 keeps the retriever's order. Chosen with
     # cross-validation by article on both question sets (README "Retrieval quality").

@@ -22,7 +22,9 @@ ADAPTIVE = ("language", "coverage", "off")
 _SWITCH = dict.fromkeys(("true", "1", "yes", "on"), "language") | dict.fromkeys(("false", "0", "no"), "off")
 
 
-def lexical_weight(question: str, lexical: LexicalIndex, settings: Settings) -> float:
+def lexical_weight(
+    question: str, lexical: LexicalIndex, settings: Settings, translations: Sequence[Sequence[str]] = ()
+) -> float:
     """BM25's weight for this question (`settings.adaptive`).
 
     "language": English questions get their own bonus in the boost fusion (none in rank fusion),
@@ -37,7 +39,7 @@ def lexical_weight(question: str, lexical: LexicalIndex, settings: Settings) -> 
         w = settings.lexical_boost_en if english else settings.lexical_boost
     else:  # BM25's ranks of English questions lowered rank fusion on both question sets
         w = 0.0 if english else 1.0 - settings.dense_weight
-    return w if mode == "off" else w * lexical.coverage(question)
+    return w if mode == "off" else w * lexical.coverage(question, translations)
 
 
 def fuse(

@@ -29,6 +29,9 @@ _MIN_HEAD, _MIN_TAIL, _MIN_COMPOUND = 3, 5, 9
 # A question word may end many corpus compounds ("ausrust" → "verteidigungsausrust", …): at most
 # this many are added, so one word cannot outweigh the rest of the question in BM25.
 _MAX_EXPAND = 5
+# An English term's German translations in the query (`rag.glossary`): the dictionary lists common
+# senses first, and more alternatives let a rare sense match.
+_MAX_TRANSLATIONS = 3
 
 
 def _compounds_by_tail(vocab: frozenset[str]) -> dict[str, list[str]]:
@@ -94,13 +97,24 @@ class LexicalIndex:
     def tokens(self, text: str) -> list[str]:
         return self._with_heads(self._stems(text))
 
-    def query_tokens(self, text: str) -> list[str]:
+    def query_tokens(self, text: str, translations: Sequence[Sequence[str]] = ()) -> list[str]:
         """Question words, plus the corpus compounds that end in a word the corpus lacks on its own.
 
         "Ausrüstung" then finds "Verteidigungsausrüstung": the mirror image of `_with_heads`.
+        `translations` (an English question's terms in German, `rag.glossary`) add the first
+        `_MAX_TRANSLATIONS` of each term's translations that the corpus knows.
         """
         toks = self.tokens(text)
-        return toks + [c for t in toks if t not in self._vocab for c in self._compounds.get(t, ())[:_MAX_EXPAND]]
+        toks += [c for t in toks if t not in self._vocab for c in self._compounds.get(t, ())[:_MAX_EXPAND]]
+        return toks + [t for alts in translations for t in self._known(alts)]
+
+    def _known(self, words: Sequence[str]) -> list[str]:
+        """The stems of `words` the corpus knows (as a word or a compound's end), at most `_MAX_TRANSLATIONS`."""
+        out: list[str] = []
+        for stem in self._stems(" ".join(words)):
+            if (stem in self._vocab or stem in self._compounds) and stem not in out:
+                out.append(stem)
+        return out[:_MAX_TRANSLATIONS]
 
     def _stems(self, text: str) -> list[str]:
         words = [w for w in _WORD.findall(text.lower()) if w not in _STOP]
@@ -118,14 +132,17 @@ class LexicalIndex:
                     break
         return out
 
-    def coverage(self, query: str) -> float:
+    def coverage(self, query: str, translations: Sequence[Sequence[str]] = ()) -> float:
         """Share of the query's words that occur in the corpus at all.
 
         Near 1 for German questions, low for English ones over German articles (only names
-        match), which tells the fusion how far to trust BM25 for this question.
+        match), which tells the fusion how far to trust BM25 for this question. An English term
+        whose translation the corpus knows counts as known.
         """
         toks = self._stems(query)
-        return sum(t in self._vocab or t in self._compounds for t in toks) / len(toks) if toks else 0.0
+        known = sum(t in self._vocab or t in self._compounds for t in toks)
+        known += sum(bool(self._known(alts)) for alts in translations)
+        return min(1.0, known / len(toks)) if toks else 0.0
 
     def unknown_words(self, text: str) -> list[str]:
         """The text's content words (as written) that the corpus lacks, alone or as a compound's end.
@@ -137,9 +154,11 @@ class LexicalIndex:
         stemmed = self._stemmer.stemWords([w.lower() for w in words]) if words else []
         return [w for w, t in zip(words, stemmed, strict=True) if t not in self._vocab and t not in self._compounds]
 
-    def search(self, query: str, n: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+    def search(
+        self, query: str, n: int, allowed: np.ndarray | None = None, translations: Sequence[Sequence[str]] = ()
+    ) -> list[tuple[int, float]]:
         """The `n` best chunks for `query`; with `allowed` (a mask over the chunks), only those."""
-        toks = self.query_tokens(query)
+        toks = self.query_tokens(query, translations)
         n = min(n, self.size)
         if not toks or n == 0:
             return []

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from rag import filters, fusion, sentvec, snapshot
+from rag import filters, fusion, glossary, sentvec, snapshot
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import RagError
 from rag.filters import Filter
+from rag.lang import detect
 from rag.lexical import LexicalIndex
 from rag.store import Store
 from rag.types import Chunk, Hit
@@ -66,6 +67,23 @@ class Retriever:
         self._lock = threading.Lock()
         self._saved = snapshot.folder(settings.data_dir, settings.collection)
         self._view = View.load(store, self._saved)
+        self._glossary: glossary.Glossary | None = None
+        self._glossary_loaded = False
+
+    @property
+    def glossary(self) -> glossary.Glossary | None:
+        """The English-German dictionary (`rag.glossary`), opened on the first English question."""
+        with self._lock:
+            if not self._glossary_loaded:
+                self._glossary = glossary.load(self.settings.glossary, self.settings.cache_dir)
+                self._glossary_loaded = True
+        return self._glossary
+
+    def translations(self, question: str) -> list[list[str]]:
+        """An English question's terms in German, for BM25 (none for other questions or without a dictionary)."""
+        if detect(question) != "en" or (g := self.glossary) is None:
+            return []
+        return g.translate(question)
 
     @property
     def store(self) -> Store:
@@ -123,13 +141,15 @@ class Retriever:
             return Retrieval([], 0.0)
         vec, found = self.nearest(question, n, view, docs) if method != "lexical" else (None, [])
         dense = sentvec.rank(found, vec, self.settings.sentence_weight) if vec is not None else []
-        lexical = self.lexical_hits(question, n, view, docs) if method != "dense" else []
+        german = self.translations(question) if method != "dense" else []
+        lexical = self.lexical_hits(question, n, view, docs, german) if method != "dense" else []
         if method == "dense":
             hits = dense[:k]
         elif method == "lexical":
             hits = lexical[:k]
         else:
-            hits = fusion.fuse(dense, lexical, self.settings, self.lexical_weight(question, view))[:k]
+            weight = fusion.lexical_weight(question, view.lexical, self.settings, german)
+            hits = fusion.fuse(dense, lexical, self.settings, weight)[:k]
         # The refusal floor is calibrated on the best chunk cosine: that is the evidence strength,
         # whatever the ranking mixes in.
         support = max((f.cosine for f in found), default=1.0)
@@ -137,7 +157,7 @@ class Retriever:
 
     def lexical_weight(self, question: str, view: View | None = None) -> float:
         """BM25's weight in the fusion for this question (see `rag.fusion.lexical_weight`)."""
-        return fusion.lexical_weight(question, (view or self._view).lexical, self.settings)
+        return fusion.lexical_weight(question, (view or self._view).lexical, self.settings, self.translations(question))
 
     def dense(self, question: str, n: int, view: View | None = None, docs: set[str] | None = None) -> list[Hit]:
         """Nearest chunks by chunk and sentence vectors (`rag.sentvec`); with `docs`, a Chroma
@@ -157,7 +177,16 @@ class Retriever:
         where = filters.where(docs) if docs is not None else None
         return vec, [sentvec.Found(*row) for row in view.store.search(vec, n, where)]
 
-    def lexical_hits(self, question: str, n: int, view: View | None = None, docs: set[str] | None = None) -> list[Hit]:
+    def lexical_hits(
+        self,
+        question: str,
+        n: int,
+        view: View | None = None,
+        docs: set[str] | None = None,
+        translations: list[list[str]] | None = None,
+    ) -> list[Hit]:
+        """BM25's best chunks; an English question also by its terms' German translations."""
         view = view or self._view
         allowed = None if docs is None else np.array([c.doc_id in docs for c in view.chunks], dtype=bool)
-        return [Hit(view.chunks[i], s) for i, s in view.lexical.search(question, n, allowed)]
+        german = self.translations(question) if translations is None else translations
+        return [Hit(view.chunks[i], s) for i, s in view.lexical.search(question, n, allowed, german)]

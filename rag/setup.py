@@ -10,6 +10,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag import glossary
 from rag.index import IndexReport
 from rag.pipeline import Assistant
 
@@ -44,4 +45,5 @@ def set_up(
 
         gguf = provision_llm(settings.cache_dir, model=llm)
     report = assistant.index(progress=progress) if update_index else None
+    glossary.load(settings.glossary, settings.cache_dir)  # its table, now rather than at the first English question
     return SetUp(model, gguf, report)
