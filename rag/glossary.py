@@ -36,6 +36,8 @@ FORMAT = 2
 _STOP = frozenset(STOPWORDS_EN_PLUS) | frozenset(
     "did does do which what who whom whose when where why how many much kind sort type".split()
 )
+# Keys per query: older SQLite builds allow 999 parameters (a 2,000-character question has more forms).
+_BATCH = 500
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 # Ding's annotations: {f} gender, [mil.] field, (…) glosses, <…> abbreviations.
 _NOTE = re.compile(r"\{[^}]*\}|\[[^\]]*\]|\([^)]*\)|<[^>]*>")
@@ -100,34 +102,52 @@ class Glossary:
         self._db = sqlite3.connect(f"file:{table}?mode=ro", uri=True, check_same_thread=False)
         self._lock = threading.Lock()
 
-    def lookup(self, key: str) -> list[str]:
-        """German translations of an English word or phrase, in the dictionary's order."""
+    def lookup(self, *keys: str) -> dict[str, list[str]]:
+        """German translations of English words or phrases (those it has), in the dictionary's order."""
+        rows = []
         with self._lock:
-            rows = self._db.execute("SELECT de FROM words WHERE en = ? ORDER BY rowid", (key,)).fetchall()
-        return [r[0] for r in rows]
+            for i in range(0, len(keys), _BATCH):
+                part = keys[i : i + _BATCH]
+                marks = ",".join("?" * len(part))
+                rows += self._db.execute(
+                    f"SELECT en, de FROM words WHERE en IN ({marks}) ORDER BY rowid", part
+                ).fetchall()
+        out: dict[str, list[str]] = {}
+        for en, de in rows:
+            out.setdefault(en, []).append(de)
+        return out
 
     def translate(self, question: str) -> list[list[str]]:
         """One list of German alternatives per English term of the question, two-word phrases first.
 
         Capitalised words inside the question are names: they match the articles as they are.
+        All candidate keys are looked up in one query.
         """
         words = _WORD.findall(question)
         low = [w.lower() for w in words]
+        content = [w not in _STOP and not (i > 0 and words[i][0].isupper()) for i, w in enumerate(low)]
+        keys = {f for i, w in enumerate(low) if content[i] for f in _forms(w)}
+        keys |= {
+            f"{low[i]} {f}"
+            for i in range(len(low) - 1)
+            if content[i] and low[i + 1] not in _STOP
+            for f in _forms(low[i + 1])
+        }
+        found = self.lookup(*keys) if keys else {}
         out: list[list[str]] = []
         i = 0
         while i < len(low):
-            if low[i] in _STOP or (i > 0 and words[i][0].isupper()):
+            if not content[i]:
                 i += 1
                 continue
-            if i + 1 < len(low) and low[i + 1] not in _STOP:
-                phrase = next((t for f in _forms(low[i + 1]) if (t := self.lookup(f"{low[i]} {f}"))), None)
-                if phrase:
-                    out.append(phrase)
-                    i += 2
-                    continue
-            single = next((t for f in _forms(low[i]) if (t := self.lookup(f))), None)
-            if single:
-                out.append(single)
+            if i + 1 < len(low) and (
+                t := next((found[k] for f in _forms(low[i + 1]) if (k := f"{low[i]} {f}") in found), None)
+            ):
+                out.append(t)
+                i += 2
+                continue
+            if t := next((found[f] for f in _forms(low[i]) if f in found), None):
+                out.append(t)
             i += 1
         return out
 

@@ -64,6 +64,7 @@ def test_translate_finds_phrases_inflections_and_skips_names(small: glossary.Glo
     assert small.translate("What did Rutte accuse China of?") == [["vorwerfen"]]
     assert small.translate("Who accused Naval?") == [["vorwerfen"]]  # inflected; a capitalised word is a name
     assert small.translate("Wer hielt Manöver ab?") == []
+    assert len(small.translate("defence budget " * 400)) == 400  # more keys than one SQLite query takes
 
 
 def test_english_question_finds_german_passages_through_translations(small: glossary.Glossary) -> None:
@@ -85,7 +86,7 @@ def test_table_is_built_once_and_rebuilt_when_the_dictionary_changes(ding: Path,
     assert len(tables) == 1
     ding.write_text(DING + "Gipfel {m} :: summit\n", encoding="utf-8")
     g = glossary.load(str(ding), cache)
-    assert g is not None and g.lookup("summit") == ["Gipfel"]
+    assert g is not None and g.lookup("summit", "nothing") == {"summit": ["Gipfel"]}
     assert len(list((cache / "glossary").glob("*.sqlite"))) == 2
     assert not list((cache / "glossary").glob("*.tmp"))
 
