@@ -102,6 +102,7 @@ def test_missing_unreadable_or_switched_off_dictionary_gives_none(
     assert glossary.source_path("OFF") is None
 
 
+@pytest.mark.slow
 def test_debian_dictionary_brings_english_questions_to_german_passages(assistant: Assistant) -> None:
     """The real `trans-de-en` (installed by .ci/run): BM25 alone finds the Ukraine passage for an
     English question whose topic words are all English, and does not without the dictionary."""
