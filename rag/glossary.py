@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 DEBIAN = Path("/usr/share/trans/de-en")  # apt-get install trans-de-en
 OFF = "off"
 # Part of the table's name: a change to `parse` builds the table anew.
-FORMAT = 2
+FORMAT = 3
 # Question words carry no topic; the stop list has most of them already.
 _STOP = frozenset(STOPWORDS_EN_PLUS) | frozenset(
     "did does do which what who whom whose when where why how many much kind sort type".split()
@@ -39,8 +39,10 @@ _STOP = frozenset(STOPWORDS_EN_PLUS) | frozenset(
 # Keys per query: older SQLite builds allow 999 parameters (a 2,000-character question has more forms).
 _BATCH = 500
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
-# Ding's annotations: {f} gender, [mil.] field, (…) glosses, <…> abbreviations.
-_NOTE = re.compile(r"\{[^}]*\}|\[[^\]]*\]|\([^)]*\)|<[^>]*>")
+# Ding's annotations: {f} gender, [mil.] field, (…) glosses, <…> and /…/ abbreviations.
+_NOTE = re.compile(r"\{[^}]*\}|\[[^\]]*\]|\([^)]*\)|<[^>]*>|(?:^|\s)/[^/]+/(?=\s|$)")
+# What is left must be one word ("+Dat.}" and "wohin?)" are the rests of nested notes).
+_GERMAN_WORD = re.compile(r"[^\W\d_][\w-]*")
 # Placeholders of a phrase ("to accuse sb. of sth." is an entry for "accuse").
 _SLOT = re.compile(r"\b(sb|sth|so|one's|oneself|someone|something)\.?(/\w+\.?)*", re.IGNORECASE)
 # … and of the German side ("jdm. etw. vorwerfen" is "vorwerfen").
@@ -68,7 +70,7 @@ def parse(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
             continue
         for de, en in zip(parts_de, parts_en, strict=True):
             words = [_clean(_DE_SLOT.sub(" ", _clean(w))).replace("…", "").replace("...", "") for w in de.split(";")]
-            words = [w for w in words if len(w) > 2 and " " not in w and "/" not in w]
+            words = [w for w in words if len(w) > 2 and _GERMAN_WORD.fullmatch(w)]
             if not words:
                 continue
             for alt in en.split(";"):

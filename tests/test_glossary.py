@@ -20,6 +20,9 @@ Verteidigungshaushalt {m} [pol.] | Verteidigungshaushalte {pl} :: defence budget
 Manöver {n}; Truppenübung {f} [mil.] | Manöver {pl}; Truppenübungen {pl} :: manoeuvre; maneuver | manoeuvres; maneuvers
 jdm. etw. vorwerfen {vt} | vorwerfend :: to accuse sb. of sth. | accusing
 Marine... {f} :: naval
+britisch {adj} /brit./ :: British /Brit./
+Reis {m} [bot.] :: rice
+in Richtung (+Dat.} {prp} :: toward
 eine Zeile ohne Trenner
 zwei | Teile :: nur ein Teil
 """
@@ -56,6 +59,8 @@ def test_parse_pairs_corresponding_parts_and_drops_notes_and_placeholders(ding: 
     assert ("naval", "Marine") in pairs  # "Marine..." is a prefix in Ding
     assert not any(de == "Teile" or en.startswith("nur") for en, de in pairs)  # unequal parts
     assert not any("{" in de or "[" in en for en, de in pairs)
+    assert ("british", "britisch") in pairs  # /brit./ abbreviations dropped
+    assert not any(en == "toward" for en, de in pairs)  # "(+Dat.}" is no word
 
 
 def test_translate_finds_phrases_inflections_and_skips_names(small: glossary.Glossary) -> None:
@@ -64,6 +69,8 @@ def test_translate_finds_phrases_inflections_and_skips_names(small: glossary.Glo
     assert small.translate("What did Rutte accuse China of?") == [["vorwerfen"]]
     assert small.translate("Who accused Naval?") == [["vorwerfen"]]  # inflected; a capitalised word is a name
     assert small.translate("Wer hielt Manöver ab?") == []
+    # Capitalised words are names, spelled alike in German ("Rice" is no "Reis").
+    assert small.translate("What did Rice say about British manoeuvres?") == [["Manöver", "Truppenübungen"]]
     assert len(small.translate("defence budget " * 400)) == 400  # more keys than one SQLite query takes
 
 
