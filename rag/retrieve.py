@@ -69,11 +69,12 @@ class Retriever:
         self._view = View.load(store, self._saved)
         self._glossary: glossary.Glossary | None = None
         self._glossary_loaded = False
+        self._glossary_lock = threading.Lock()  # not `_lock`: a reload holding it must not stall questions
 
     @property
     def glossary(self) -> glossary.Glossary | None:
         """The English-German dictionary (`rag.glossary`), opened on the first English question."""
-        with self._lock:
+        with self._glossary_lock:
             if not self._glossary_loaded:
                 self._glossary = glossary.load(self.settings.glossary, self.settings.cache_dir)
                 self._glossary_loaded = True
