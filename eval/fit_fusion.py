@@ -55,12 +55,13 @@ def score_set(
         r = a.retriever
         for q in questions:
             vec, found = r.nearest(q.question, base.candidates)
-            lexical = r.lexical_hits(q.question, base.candidates)
+            german = r.translations(q.question)
+            lexical = r.lexical_hits(q.question, base.candidates, translations=german)
             for j, sw in enumerate(sentence_grid):
                 dense = sentvec.rank(found, vec, sw)
                 for i, w in enumerate(grid):
                     s = dataclasses.replace(base, lexical_boost=w, lexical_boost_en=w)
-                    hits = fuse(dense, lexical, s, lexical_weight(q.question, r.lexical, s, r.translations(q.question)))
+                    hits = fuse(dense, lexical, s, lexical_weight(q.question, r.lexical, s, german))
                     runs[f"{q.id}@{j}@{i}"] = [Span(h.chunk.doc_id, h.chunk.start, h.chunk.end) for h in hits[:10]]
     evidence = {
         f"{q.id}@{j}@{i}": q.evidence for q in questions for j in range(len(sentence_grid)) for i in range(len(grid))

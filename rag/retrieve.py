@@ -156,10 +156,6 @@ class Retriever:
         support = max((f.cosine for f in found), default=1.0)
         return Retrieval(hits, support, sentvec.by_text(found, hits, self.embedder.dim), vec)
 
-    def lexical_weight(self, question: str, view: View | None = None) -> float:
-        """BM25's weight in the fusion for this question (see `rag.fusion.lexical_weight`)."""
-        return fusion.lexical_weight(question, (view or self._view).lexical, self.settings, self.translations(question))
-
     def dense(self, question: str, n: int, view: View | None = None, docs: set[str] | None = None) -> list[Hit]:
         """Nearest chunks by chunk and sentence vectors (`rag.sentvec`); with `docs`, a Chroma
         `where` keeps those articles' chunks only."""
