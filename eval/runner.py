@@ -111,14 +111,14 @@ def evaluate(
 ) -> list[Result]:
     """Score every config on one question set; `tick` is called once per question and config.
 
-    Configurations that share chunking (and sentence vectors or not) share one temporary index
-    of the set's articles.
+    Configurations that share chunking (sentence vectors or not, the indexing encoder) share one
+    temporary index of the set's articles.
     """
     questions = qset.load()
-    groups: dict[tuple[int, int, bool], list[Config]] = defaultdict(list)
+    groups: dict[tuple[int, int, bool, str], list[Config]] = defaultdict(list)
     for c in configs:
         s = c.settings(base)  # what the index holds: the chunks, and whether sentence vectors too
-        groups[(s.chunk_size, s.chunk_overlap, s.sentence_vectors)].append(c)
+        groups[(s.chunk_size, s.chunk_overlap, s.sentence_vectors, s.index_bf16)].append(c)
     results: dict[str, Result] = {}
     for group in groups.values():
         with indexed(qset, group[0].settings(base), embedder) as first:

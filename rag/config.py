@@ -19,12 +19,14 @@ Retrieval = Literal["hybrid", "dense", "lexical"]  # rag.retrieve.METHODS
 Fusion = Literal["boost", "rrf", "score"]  # rag.fusion.FUSIONS
 Adaptive = Literal["language", "coverage", "off"]  # rag.fusion.ADAPTIVE
 EmbedBackend = Literal["torch", "onnx", "onnx-int8"]  # rag.embed.create_embedder
+IndexBf16 = Literal["auto", "on", "off"]  # rag.embed.indexing
 GeneratorName = Literal["extractive", "openai", "llamacpp"]  # rag.generate.GENERATORS
 CHOICES: dict[str, tuple[str, ...]] = {
     "retrieval": get_args(Retrieval),
     "fusion": get_args(Fusion),
     "adaptive": get_args(Adaptive),
     "embed_backend": get_args(EmbedBackend),
+    "index_bf16": get_args(IndexBf16),
     "generator": get_args(GeneratorName),
 }
 # RAG_ADAPTIVE was a switch before it had modes; the old values still work.
@@ -63,6 +65,9 @@ class Settings:
     # query, no torch at run time), torch (sentence-transformers) or onnx-int8 (faster still,
     # costs 0.018 MRR@10 on the dev set): see `python -m eval.bench.onnx`.
     embed_backend: EmbedBackend = "onnx"
+    # How `rag index` embeds passages: auto (torch in bfloat16 for a large run on a CPU with bf16
+    # arithmetic, else the embed backend), on or off; see `rag.embed.indexing`.
+    index_bf16: IndexBf16 = "auto"
     collection: str = "articles"
     # http://host:port of a `chroma run` server; empty means the embedded store in data_dir.
     chroma_url: str = ""

@@ -56,6 +56,7 @@ class IndexReport:
     duplicates: dict[str, str] = field(default_factory=dict)
     chunks: int = 0
     repaired: str = ""  # what was wrong with the vector index this run rebuilt ("" when nothing)
+    encoder: str = ""  # what embedded the passages ("torch bf16", or the embed backend); "" when none
 
     def to_json(self) -> dict[str, object]:
         return self.__dict__.copy()
@@ -88,14 +89,16 @@ def _groups(todo: list[tuple[Document, str]], settings: Settings) -> Iterator[li
 def index_folder(
     folder: Path,
     store: Store,
-    embedder: Callable[[], Embedder],
+    embedder: Callable[[int], Embedder],
     settings: Settings,
     progress: bool = True,
     rebuild: bool = False,
 ) -> IndexReport:
     """Bring the store in line with the article files in `folder`.
 
-    `embedder` is a factory: a run with nothing to embed never loads the model. The run holds the
+    `embedder` is a factory given the characters of text the run will embed: a run with nothing to
+    embed never loads the model, and a large run may load a faster encoder for it
+    (`rag.embed.indexing`). The run holds the
     collection's lease, so two runs never write to one Chroma server's collection at once.
     With `rebuild`, or when the vector index is damaged, the run writes a new collection and
     makes it the serving one at the end; until then the old one answers, also after a crash.
@@ -121,7 +124,7 @@ def index_folder(
 def _bring_in_line(
     folder: Path,
     store: Store,
-    embedder: Callable[[], Embedder],
+    embedder: Callable[[int], Embedder],
     settings: Settings,
     progress: bool,
     renew: Callable[[], None],
@@ -159,10 +162,11 @@ def _bring_in_line(
     if todo or set(present) - set(docs):  # from the first write until the state is marked
         store.set_marks(**{snapshot.UNFINISHED: time.time()})
     bar = tqdm(total=len(todo), desc="Indexing", unit="doc", disable=not progress or not todo)
+    work = sum(len(doc.text) for doc, _ in todo)
     for group in _groups(todo, settings):
         # One encode call per group of documents: per-document calls leave batches half empty.
         texts = [c.text for _, _, chunks in group for c in chunks]
-        vectors, sentences = sentvec.embed(embedder(), texts, settings.sentence_vectors)
+        vectors, sentences = sentvec.embed(embedder(work), texts, settings.sentence_vectors)
         at = 0
         for doc, version, chunks in group:
             store.add(chunks, vectors[at : at + len(chunks)], version, sentences[at : at + len(chunks)])

@@ -12,6 +12,7 @@ from rag.cite import check
 from rag.config import Settings
 from rag.conversation import standalone
 from rag.embed import Embedder, create_embedder, model_id
+from rag.embed.indexing import IndexEncoder
 from rag.errors import RagError
 from rag.filters import Filter
 from rag.generate import Generator, GeneratorUnavailable, Turn
@@ -92,16 +93,19 @@ class Assistant:
         return self._retriever
 
     def index(self, folder: Path | None = None, rebuild: bool = False, progress: bool = True) -> IndexReport:
+        encoder = IndexEncoder(self.settings, lambda: self.embedder)  # bf16 where faster; freed after the run
         with writer_lock(self.settings.data_dir):
             store = self.store(create=True, rebuild=rebuild)
             report = index_folder(
                 folder or self.settings.seeds_dir,
                 store,
-                lambda: self.embedder,
+                encoder.for_run,
                 self.settings,
                 progress=progress,
                 rebuild=rebuild,
             )
+        if report.added or report.updated or report.repaired:
+            report.encoder = encoder.path
         if self._retriever is not None:
             self._retriever.reload(self.store())  # a rebuild serves from another collection
         return report

@@ -49,13 +49,14 @@ def check(store: Store) -> None:
 def restore(
     damaged: Store,
     target: Store,
-    embedder: Callable[[], Embedder],
+    embedder: Callable[[int], Embedder],
     group: int,
     renew: Callable[[], None],
     why: str,
     settings: Settings,
 ) -> None:
-    """Re-embed every stored passage of `damaged` into `target`, `group` chunks per encode call.
+    """Re-embed every stored passage of `damaged` into `target`, `group` chunks per encode call;
+    `embedder` is given the characters to embed (as in `rag.index.index_folder`).
 
     When the records cannot be read either, `target` stays empty and the indexing run that
     follows rebuilds it from the articles folder alone.
@@ -78,9 +79,10 @@ def restore(
         why,
         len(stored),
     )
+    encoder = embedder(sum(len(c.text) for c, _ in stored))
     for at in range(0, len(stored), group):
         part = stored[at : at + group]
-        vectors, sentences = sentvec.embed(embedder(), [c.text for c, _ in part], settings.sentence_vectors)
+        vectors, sentences = sentvec.embed(encoder, [c.text for c, _ in part], settings.sentence_vectors)
         by_version: dict[str, list[int]] = {}
         for i, (_, version) in enumerate(part):
             by_version.setdefault(version, []).append(i)

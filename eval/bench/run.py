@@ -73,7 +73,12 @@ def index_ours(folder: Path, data: Path, settings: Settings, embedder: Embedder)
     t = time.perf_counter()
     report = a.index(folder, progress=False)
     secs = time.perf_counter() - t
-    return {"chunks": report.chunks, "seconds": round(secs, 2), "chunks_per_s": round(report.chunks / secs, 1)}
+    return {
+        "chunks": report.chunks,
+        "seconds": round(secs, 2),
+        "chunks_per_s": round(report.chunks / secs, 1),
+        "encoder": report.encoder,  # "torch bf16" where `rag.embed.indexing` chose it
+    }
 
 
 def index_langchain(folder: Path, data: Path, settings: Settings) -> dict[str, Any]:
@@ -266,7 +271,12 @@ def rows(result: dict[str, Any]) -> list[tuple[str, Any, Any, str]]:
     o = srv["ours"]
     return [
         ("raw encoder (chunks/s)", idx["raw_encoder_chunks_per_s"], None, ""),
-        ("indexing (chunks/s)", idx["ours"]["chunks_per_s"], lc_i.get("chunks_per_s"), ">= 0.85 x raw"),
+        (
+            f"indexing (chunks/s; {idx['ours'].get('encoder') or '?'})",
+            idx["ours"]["chunks_per_s"],
+            lc_i.get("chunks_per_s"),
+            ">= 1.3 x peer",
+        ),
         ("indexing / raw encoder", idx["ours"]["vs_raw_encoder"], None, ">= 0.85"),
         ("cold start to first answer (s)", o["cold_first_s"], lc_s.get("cold_first_s"), "<= 10"),
         ("retrieval p50 (ms)", o["search_ms"]["p50"], lc_s.get("search_ms", {}).get("p50"), "<= 25"),

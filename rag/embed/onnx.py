@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +85,26 @@ def tokenizer(folder: Path, meta: dict[str, Any]) -> _Pieces | _HuggingFace:
     return _Pieces(folder / SPM, meta) if (folder / SPM).is_file() else _HuggingFace(folder / TOKENIZER, meta)
 
 
+def encode(
+    texts: Sequence[str],
+    pieces: _Pieces | _HuggingFace,
+    forward: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    batch_size: int,
+    dim: int,
+) -> np.ndarray:
+    """Mean-pooled, L2-normalised vectors of `texts` (prompts included), in batches of similar
+    length (less padding); `forward` maps token ids and mask to the last hidden states."""
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    order = np.argsort([-len(t) for t in texts], kind="stable")
+    for i in range(0, len(texts), batch_size):
+        idx = order[i : i + batch_size]
+        ids, mask = pieces.encode([texts[j] for j in idx])
+        hidden = forward(ids, mask)
+        pooled = (hidden * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1)
+        out[idx] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
+    return out
+
+
 class OnnxEmbedder:
     """Embedder protocol over onnxruntime and the model's own fast tokenizer; no torch at run time."""
 
@@ -121,15 +141,10 @@ class OnnxEmbedder:
         return self._encode([self._passage + t for t in texts])
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths per batch: less padding
-        for i in range(0, len(texts), self.batch_size):
-            idx = order[i : i + self.batch_size]
-            ids, mask = self.tokenizer.encode([texts[j] for j in idx])
-            (hidden,) = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
-            pooled = (hidden * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1)
-            out[idx] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
-        return out
+        def forward(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+            return self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]  # type: ignore[no-any-return]
+
+        return encode(texts, self.tokenizer, forward, self.batch_size, self.dim)
 
     def token_states(self, texts: Sequence[str], query: bool = False) -> list[list[tuple[str, np.ndarray]]]:
         prompt = self._query if query else self._passage
