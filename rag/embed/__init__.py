@@ -20,8 +20,13 @@ from rag.provision import DEFAULT_MODEL_ID
 class Embedder(Protocol):
     """Turns queries and passages into L2-normalized vectors."""
 
-    name: str
-    dim: int
+    @property
+    def name(self) -> str:
+        """The model's name, recorded in the index (`model_id`)."""
+        ...
+
+    @property
+    def dim(self) -> int: ...
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
