@@ -68,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="build the index anew (after changing the model); the old one answers until the new one is complete",
     )
+    i.add_argument(
+        "--bf16",
+        choices=["auto", "on", "off"],
+        help="embed in bfloat16 on torch (RAG_INDEX_BF16; auto: for large runs on CPUs with bf16 arithmetic)",
+    )
     i.add_argument("--json", action="store_true", help="print the report as JSON")
 
     q = sub.add_parser(
@@ -119,7 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     from rag.pipeline import Assistant
 
-    settings = Settings.from_env(data_dir=args.data_dir, seeds_dir=getattr(args, "seeds", None))
+    settings = Settings.from_env(
+        data_dir=args.data_dir, seeds_dir=getattr(args, "seeds", None), index_bf16=getattr(args, "bf16", None)
+    )
     assistant = Assistant(settings)
     if args.command in ("setup", "start"):
         from rag.setup import set_up

@@ -167,10 +167,11 @@ def _bring_in_line(
         # One encode call per group of documents: per-document calls leave batches half empty.
         texts = [c.text for _, _, chunks in group for c in chunks]
         vectors, sentences = sentvec.embed(embedder(work), texts, settings.sentence_vectors)
-        at = 0
-        for doc, version, chunks in group:
-            store.add(chunks, vectors[at : at + len(chunks)], version, sentences[at : at + len(chunks)])
-            at += len(chunks)
+        # The group's new versions in one write, then each document's old version goes: a run
+        # stopped in between leaves two versions, which the next run replaces.
+        versions = [version for _, version, chunks in group for _ in chunks]
+        store.add([c for _, _, chunks in group for c in chunks], vectors, versions, sentences)
+        for doc, version, _ in group:
             store.delete_doc(doc.doc_id, keep_hash=version)
             (report.updated if doc.doc_id in present else report.added).append(doc.doc_id)
             bar.update(1)

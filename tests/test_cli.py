@@ -111,6 +111,18 @@ def test_index_reports_unreadable_file(settings: Settings, tmp_path: Path) -> No
     assert "1 added" in out.stdout
 
 
+def test_index_bf16_flag_beats_the_environment(settings: Settings, tmp_path: Path) -> None:
+    """`--bf16 on` over RAG_INDEX_BF16=off: the report names the encoder that embedded the passages."""
+    out = rag(
+        "index", "--bf16", "on", "--json", settings=settings, RAG_DATA_DIR=str(tmp_path / "d"), RAG_INDEX_BF16="off"
+    )
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["encoder"] == "torch bf16" and len(report["added"]) == 5
+    again = rag("index", "--json", settings=settings, RAG_DATA_DIR=str(tmp_path / "d2"), RAG_INDEX_BF16="off")
+    assert json.loads(again.stdout)["encoder"] == "onnx"
+
+
 def test_terminal_gets_no_escape_sequences_from_articles(settings: Settings, embedder, tmp_path: Path) -> None:
     """An article carrying "clear screen", "set window title" and a bell: printed without them."""
     seeds = tmp_path / "s"

@@ -70,6 +70,15 @@ def test_add_query_delete(backend: dict) -> None:
     assert [c.chunk_id for c in store.all_chunks()] == ["d:5"]
 
 
+def test_one_write_holds_several_documents_versions(backend: dict) -> None:
+    """`add` with one version per chunk (an indexing group of several articles in one write)."""
+    store = make_store(backend)
+    vecs = np.eye(4, dtype=np.float32)
+    store.add([chunk(0), chunk(1), chunk(0, "e"), chunk(0, "f")], vecs, ["v1", "v1", "w1", "x1"])
+    assert store.doc_hashes() == {"d": {"v1"}, "e": {"w1"}, "f": {"x1"}}
+    assert {c.chunk_id for c, _ in store.versioned_chunks() if _ == "w1"} == {"e:0"}
+
+
 def test_sentence_vectors_travel_with_their_chunk(backend: dict) -> None:
     """Packed sentence vectors (`rag.sentvec`) come back with the chunk's search hit, survive an
     upsert of the same chunk and go when the chunk is deleted; reading chunks leaves them out."""
