@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -71,7 +72,7 @@ def while_indexing(data_dir: Path, questions: Sequence[str], folder: Path) -> di
     busy: list[float] = []
     with tempfile.TemporaryFile() as log:  # a pipe nobody reads could fill up and stall the indexer
         t0 = time.perf_counter()
-        cmd = [sys.executable, "-m", "rag", "index", "--seeds", str(folder)]
+        cmd = [sys.executable, "-m", "rag", "index", "--seeds", str(folder), "--json"]
         proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=log)
         while proc.poll() is None:
             for q in questions:
@@ -81,11 +82,19 @@ def while_indexing(data_dir: Path, questions: Sequence[str], folder: Path) -> di
                 if proc.poll() is not None:
                     break
         seconds = time.perf_counter() - t0
+        log.seek(0)
+        output = log.read().decode(errors="replace")
         if proc.returncode != 0:
-            log.seek(0)
-            raise RuntimeError(f"rag index failed: {log.read()[-2000:].decode(errors='replace')}")
+            raise RuntimeError(f"rag index failed: {output[-2000:]}")
     a.answer(questions[0])  # the server takes up the new index state
-    return {"idle_ms": idle, "busy_ms": busy, "index_seconds": seconds, "chunks": [before, a.store().count()]}
+    encoder = re.search(r'"encoder": "([^"]*)"', output)  # from the run's --json report (`rag.embed.indexing`)
+    return {
+        "idle_ms": idle,
+        "busy_ms": busy,
+        "index_seconds": seconds,
+        "chunks": [before, a.store().count()],
+        "encoder": encoder.group(1) if encoder else "",
+    }
 
 
 def langchain(data_dir: Path, questions: Sequence[str], answers: bool, repeat: int) -> dict[str, Any]:

@@ -145,6 +145,7 @@ def busy(data: Path, corpus: Path, settings: Settings, questions: Sequence[str],
         "busy_answer_ms": percentiles(raw["busy_ms"], (50, 95)),
         "busy_answers": len(raw["busy_ms"]),
         "chunks_before_after": raw["chunks"],
+        "index_encoder": raw.get("encoder", ""),
     }
 
 
