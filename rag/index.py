@@ -165,12 +165,11 @@ def _bring_in_line(
     work = sum(len(doc.text) for doc, _ in todo)
     for group in _groups(todo, settings):
         # One encode call per group of documents: per-document calls leave batches half empty.
-        texts = [c.text for _, _, chunks in group for c in chunks]
-        vectors, sentences = sentvec.embed(embedder(work), texts, settings.sentence_vectors)
+        written = [(c, version) for _, version, chunks in group for c in chunks]
+        vectors, sentences = sentvec.embed(embedder(work), [c.text for c, _ in written], settings.sentence_vectors)
         # The group's new versions in one write, then each document's old version goes: a run
         # stopped in between leaves two versions, which the next run replaces.
-        versions = [version for _, version, chunks in group for _ in chunks]
-        store.add([c for _, _, chunks in group for c in chunks], vectors, versions, sentences)
+        store.add([c for c, _ in written], vectors, [v for _, v in written], sentences)
         for doc, version, _ in group:
             store.delete_doc(doc.doc_id, keep_hash=version)
             (report.updated if doc.doc_id in present else report.added).append(doc.doc_id)

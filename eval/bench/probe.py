@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import resource
 import subprocess
 import sys
@@ -70,10 +69,11 @@ def while_indexing(data_dir: Path, questions: Sequence[str], folder: Path) -> di
     before = a.store().count()
     env = os.environ | {"RAG_DATA_DIR": str(data_dir)}
     busy: list[float] = []
-    with tempfile.TemporaryFile() as log:  # a pipe nobody reads could fill up and stall the indexer
+    # Files, not pipes: a pipe nobody reads could fill up and stall the indexer.
+    with tempfile.TemporaryFile() as log, tempfile.TemporaryFile() as out:
         t0 = time.perf_counter()
         cmd = [sys.executable, "-m", "rag", "index", "--seeds", str(folder), "--json"]
-        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=log)
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=log)
         while proc.poll() is None:
             for q in questions:
                 t = time.perf_counter()
@@ -82,18 +82,18 @@ def while_indexing(data_dir: Path, questions: Sequence[str], folder: Path) -> di
                 if proc.poll() is not None:
                     break
         seconds = time.perf_counter() - t0
-        log.seek(0)
-        output = log.read().decode(errors="replace")
         if proc.returncode != 0:
-            raise RuntimeError(f"rag index failed: {output[-2000:]}")
+            log.seek(0)
+            raise RuntimeError(f"rag index failed: {log.read()[-2000:].decode(errors='replace')}")
+        out.seek(0)
+        report = json.loads(out.read())  # the run's --json report: which encoder embedded (`rag.embed.indexing`)
     a.answer(questions[0])  # the server takes up the new index state
-    encoder = re.search(r'"encoder": "([^"]*)"', output)  # from the run's --json report (`rag.embed.indexing`)
     return {
         "idle_ms": idle,
         "busy_ms": busy,
         "index_seconds": seconds,
         "chunks": [before, a.store().count()],
-        "encoder": encoder.group(1) if encoder else "",
+        "encoder": report["encoder"],
     }
 
 

@@ -38,6 +38,7 @@ from eval.sets import ROOT, SETS
 from rag.chunk import chunk_document
 from rag.config import Settings
 from rag.embed import Embedder, create_embedder
+from rag.embed.indexing import cpu_info
 from rag.ingest import discover, load_document
 from rag.pipeline import Assistant
 from rag.questions import read_questions
@@ -244,19 +245,11 @@ def cpu(cpuinfo: Path = Path("/proc/cpuinfo")) -> dict[str, Any]:
     The same cloud "machine kind" can land on different CPUs from one session to the next (an
     AMX-capable Xeon one day, an AMD EPYC the next), and encoder throughput differs several-fold.
     """
-    model, flags = platform.processor() or platform.machine(), set()
-    try:
-        for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name":
-                model = value.strip()
-            elif key.strip() == "flags":
-                flags = set(value.split())
-            if flags and model:
-                break
-    except OSError:
-        pass  # not Linux: the model from `platform` is what we have
-    return {"cpu": model, "cpu_flags": [f for f in CPU_FLAGS if f in flags]}
+    model, flags = cpu_info(cpuinfo)  # not Linux: the model from `platform` is what we have
+    return {
+        "cpu": model or platform.processor() or platform.machine(),
+        "cpu_flags": [f for f in CPU_FLAGS if f in flags],
+    }
 
 
 def _torch_threads() -> int:

@@ -32,14 +32,26 @@ MIN_CHARS = 100_000
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
+def cpu_info(cpuinfo: Path = Path("/proc/cpuinfo")) -> tuple[str, set[str]]:
+    """The first CPU's model name and flags from /proc/cpuinfo ("" and none where it cannot be read)."""
+    model, flags = "", set()
+    try:
+        for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                model = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+            if flags and model:
+                break
+    except OSError:
+        pass  # not Linux
+    return model, flags
+
+
 def native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     """Whether the CPU computes in bfloat16 itself (read from /proc/cpuinfo; False elsewhere)."""
-    try:
-        text = cpuinfo.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-    flags = next((line.partition(":")[2].split() for line in text.splitlines() if line.startswith("flags")), [])
-    return any(f in flags for f in BF16_FLAGS)
+    return bool(cpu_info(cpuinfo)[1] & set(BF16_FLAGS))
 
 
 class IndexEncoder:
