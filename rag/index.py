@@ -117,7 +117,7 @@ def index_folder(
         report.repaired = wrong
     store.drop_stale()  # the replaced collection and its vector folder
     if wrong:
-        log.warning("repaired the vector index in %s: %d chunks, all reachable", store.where, report.chunks)
+        log.warning("repaired the vector index in %s: %d chunks", store.where, report.chunks)
     return report
 
 

@@ -19,10 +19,18 @@ from rag.types import Chunk
 
 log = logging.getLogger(__name__)
 _TRIES = 2  # another process's indexing run may change the count between two reads
+# HNSW is approximate even over intact files: near-duplicate passages can leave a few nodes that
+# no search reaches (41 of the 100,001 chunks of the bench's synthetic 100k corpus; 151 of 5,000
+# vectors in 50 tight clusters). Rebuilding builds the same kind of graph, so calling that damage
+# made a large index refuse every question and every `rag index` re-embed it all. What damage
+# leaves is far coarser: a truncated file fails to load, a deleted vector folder keeps only the
+# vectors still in Chroma's log (a fifth of 1,270 in the tests).
+UNREACHABLE_SHARE = 0.05
 
 
 def damage(store: Store) -> str:
-    """What is wrong with the vector index, or "" when one search reaches every stored chunk.
+    """What is wrong with the vector index, or "" when one search reaches its stored chunks, all
+    but the few that HNSW itself leaves unreachable (`UNREACHABLE_SHARE`).
 
     The count is read before and after the search: chunks written or deleted meanwhile by
     another process are not damage; a second try settles a count that moved both ways.
@@ -33,7 +41,16 @@ def damage(store: Store) -> str:
             before = store.count()
             found = store.findable(before)
             after = store.count()
-            if found >= min(before, after):
+            stored = min(before, after)
+            if found >= stored - int(stored * UNREACHABLE_SHARE):
+                if found < stored:
+                    log.info(
+                        "%d of the %d passages in %s are out of reach of vector search (HNSW leaves some "
+                        "near-duplicates unlinked); keyword search still finds them",
+                        stored - found,
+                        stored,
+                        store.where,
+                    )
                 return ""
     except IndexDamaged as exc:
         return exc.reason

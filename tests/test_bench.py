@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -12,6 +13,7 @@ import pytest
 
 from eval.bench.run import cpu
 from rag.config import Settings
+from rag.pipeline import Assistant
 from tests.conftest import ROOT
 
 
@@ -31,7 +33,8 @@ def test_the_cpu_model_and_its_encoder_flags_are_recorded(tmp_path: Path) -> Non
 def test_bench_quick_run_measures_every_row(settings: Settings, tmp_path: Path) -> None:
     out = tmp_path / "bench"
     env = {**os.environ, "RAG_CACHE_DIR": str(settings.cache_dir)}
-    cmd = [sys.executable, "-m", "eval.bench", "--quick", "--scale", "300", "--out", str(out)]
+    keep = tmp_path / "kept"
+    cmd = [sys.executable, "-m", "eval.bench", "--quick", "--scale", "300", "--out", str(out), "--keep", str(keep)]
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     res = json.loads((out / "bench.json").read_text(encoding="utf-8"))
@@ -50,6 +53,9 @@ def test_bench_quick_run_measures_every_row(settings: Settings, tmp_path: Path) 
     assert 0 < busy["busy_answer_ms"]["p50"] <= busy["busy_answer_ms"]["p95"]
     (scale,) = res["scale"]
     assert scale["chunks"] >= 300 and scale["disk_mb"] > 0 and 0.5 <= scale["hnsw_recall@10"] <= 1.0
+    assert Assistant(dataclasses.replace(settings, data_dir=keep / "data300")).store().count() == scale["chunks"]
+    again = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 2 and "nothing is overwritten" in again.stderr, again.stderr
     table = (out / "bench.md").read_text(encoding="utf-8")
     assert "| retrieval p50 (ms) |" in table and "scale.png" in table and (out / "scale.png").stat().st_size > 1000
     assert "| retrieval p50 (ms) |" in done.stdout and "while `rag index` adds 30 chunks" in table

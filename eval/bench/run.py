@@ -1,4 +1,4 @@
-"""Performance benchmark: `python -m eval.bench [--quick] [--no-peer] [--scale N ...] [--out DIR]`.
+"""Performance benchmark: `python -m eval.bench [--quick] [--no-peer] [--scale N ...] [--keep DIR] [--out DIR]`.
 
 Everything in one run, on this machine, side by side:
 
@@ -161,14 +161,19 @@ def hnsw_recall(a: Assistant, questions: Sequence[str], k: int = 10) -> float:
     return round(float(np.mean([len(set(id_arr[e]) & g) / k for e, g in zip(exact, got, strict=True)])), 4)
 
 
-def scale(n: int, settings: Settings, embedder: Embedder, questions: Sequence[str], tmp: Path) -> dict[str, Any]:
-    folder, data = tmp / f"synth{n}", tmp / f"data{n}"
+def scale(
+    n: int, settings: Settings, embedder: Embedder, questions: Sequence[str], tmp: Path, keep: Path | None = None
+) -> dict[str, Any]:
+    """One scale row; the index goes to `keep/dataN` when given (an hour's build at 100k, reusable by
+    `eval.bench.hnsw`), else into the run's temporary folder."""
+    folder, data = tmp / f"synth{n}", (keep or tmp) / f"data{n}"
     made = write_corpus(
         folder, settings.seeds_dir, n, chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap
     )
     log.info("scale %d: %d synthetic chunks in %s; indexing", n, made, folder)
     row: dict[str, Any] = {"target_chunks": n, **index_ours(folder, data, settings, embedder)}
     row["disk_mb"] = dir_mb(data)
+    log.info("scale %d indexed (kept in the log in case the probe fails): %s", n, json.dumps(row))
     p = probe("ours", data, questions, answers=False, repeat=1, tmp=tmp)
     row |= {"query_ms": p["search_ms"], "cold_first_s": p["cold_first_s"], "peak_rss_mb": p["peak_rss_mb"]}
     a = Assistant(dataclasses.replace(settings, data_dir=data), embedder=embedder)
@@ -214,7 +219,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 tmp / "ours", corpus, settings, questions, 30 if args.quick else args.busy_chunks, tmp
             )
         log.info("indexing and serving: %s", json.dumps(result))
-        result["scale"] = [scale(n, settings, embedder, questions, tmp) for n in args.scale]
+        result["scale"] = [scale(n, settings, embedder, questions, tmp, args.keep) for n in args.scale]
     return result
 
 
@@ -389,7 +394,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument("--out", type=Path, help="write bench.json, bench.md and scale.png here")
     p.add_argument("--json", action="store_true", help="print the result as JSON instead of the table")
+    p.add_argument("--keep", type=Path, help="build the --scale indexes in DIR/dataN and keep them")
     args = p.parse_args(argv)
+    if args.keep and (taken := [n for n in args.scale if (args.keep / f"data{n}").exists()]):
+        p.error(f"{args.keep}/data{taken[0]} exists; choose another --keep folder (nothing is overwritten)")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     result = run(args)
     text = markdown(result)
