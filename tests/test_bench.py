@@ -9,11 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from eval.bench.run import cpu
+from eval.bench.run import cpu, recall
 from rag.config import Settings
 from rag.pipeline import Assistant
+from rag.types import Chunk
 from tests.conftest import ROOT
 
 
@@ -27,6 +29,29 @@ def test_the_cpu_model_and_its_encoder_flags_are_recorded(tmp_path: Path) -> Non
     found = cpu(info)
     assert found == {"cpu": "Intel(R) Xeon(R) Platinum 8481C", "cpu_flags": ["avx2", "avx512f", "amx_tile", "amx_bf16"]}
     assert cpu(tmp_path / "missing")["cpu_flags"] == []  # not Linux: no flags, no error
+
+
+class _Answers:
+    """The one Store method `recall` calls, answering with chunk ids fixed in advance per query."""
+
+    def __init__(self, answers: list[list[str]]) -> None:
+        self.answers = iter(answers)
+
+    def query(self, vector: np.ndarray, n: int) -> list[tuple[Chunk, float]]:
+        return [(Chunk(cid, "d", 0, 1, "x"), 0.0) for cid in next(self.answers)][:n]
+
+
+def test_hnsw_recall_counts_an_identical_copy_as_found_and_a_worse_chunk_as_missed() -> None:
+    ids = ["a", "a-copy", "b", "c"]
+    sims = np.array([[0.9, 0.9, 0.5, 0.1], [0.9, 0.9, 0.5, 0.1], [0.9, 0.5, 0.5, 0.1]])
+    queries = np.zeros((3, 2))
+    # 1: the copy and a worse chunk; 2: both copies; 3: a tie at the k-th place, either is right.
+    store = _Answers([["a-copy", "b"], ["a", "a-copy"], ["a", "b"]])
+    ties, by_id = recall(store, queries, sims, ids, 2)  # type: ignore[arg-type]
+    assert ties == round((0.5 + 1.0 + 1.0) / 3, 4)
+    # By id the first query misses b's place; the third counts b only where argsort ranked b above
+    # its equal "a-copy".
+    assert by_id in (round((0.5 + 1.0 + 0.5) / 3, 4), round((0.5 + 1.0 + 1.0) / 3, 4))
 
 
 @pytest.mark.slow

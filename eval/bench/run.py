@@ -42,6 +42,7 @@ from rag.embed.indexing import cpu_info
 from rag.ingest import discover, load_document
 from rag.pipeline import Assistant
 from rag.questions import read_questions
+from rag.store import Store
 
 log = logging.getLogger("eval.bench")
 DEV = SETS["dev"].questions
@@ -85,11 +86,20 @@ def index_ours(folder: Path, data: Path, settings: Settings, embedder: Embedder)
 def index_langchain(folder: Path, data: Path, settings: Settings) -> dict[str, Any]:
     from eval.bench import peer
 
-    emb = peer.embeddings(settings)
+    # The model load is on the clock, as ours is (an indexing run loads the encoder it embeds with);
+    # `load_seconds` keeps it apart for comparison with runs that timed the peer without it.
     t = time.perf_counter()
+    emb = peer.embeddings(settings)
+    loaded = time.perf_counter()
     n = peer.index_folder(folder, data, emb, settings)
     secs = time.perf_counter() - t
-    return {"chunks": n, "seconds": round(secs, 2), "chunks_per_s": round(n / secs, 1)}
+    return {
+        "chunks": n,
+        "seconds": round(secs, 2),
+        "chunks_per_s": round(n / secs, 1),
+        "load_seconds": round(loaded - t, 2),
+        "chunks_per_s_without_load": round(n / (secs - (loaded - t)), 1),
+    }
 
 
 def _questions_file(questions: Sequence[str], tmp: Path) -> Path:
@@ -150,15 +160,33 @@ def busy(data: Path, corpus: Path, settings: Settings, questions: Sequence[str],
     }
 
 
-def hnsw_recall(a: Assistant, questions: Sequence[str], k: int = 10) -> float:
-    """Share of the exact top-k (brute force over the stored vectors) that Chroma's HNSW returns."""
+def recall(store: Store, queries: np.ndarray, sims: np.ndarray, ids: Sequence[str], k: int) -> tuple[float, float]:
+    """Share of the exact top-k (brute force: `sims` is queries x stored vectors) that the store's
+    HNSW search returns: with ties counted, and by id.
+
+    With ties counted, a returned chunk is right when its exact similarity reaches the k-th best's
+    (within float rounding, 1e-6): where the corpus holds identical chunks, several top-k sets are
+    equally exact, and returning another copy is no miss. The bench's synthetic corpus recombines
+    seed sentences, and 6 % of its 100,001 chunk vectors are duplicates; there, by id, 0.945 of
+    the top 10 came back, with ties counted 0.977 (README "Performance").
+    """
+    row = {c: i for i, c in enumerate(ids)}
+    kth = -np.partition(-sims, k - 1, axis=1)[:, k - 1]
+    exact = np.argsort(-sims, axis=1)[:, :k]
+    ties, by_id = [], []
+    for i, v in enumerate(queries):
+        got = [row[c.chunk_id] for c, _ in store.query(v, k)]
+        ties.append(float(np.sum(sims[i, got] >= kth[i] - 1e-6)) / k)
+        by_id.append(len(set(exact[i].tolist()) & set(got)) / k)
+    return round(float(np.mean(ties)), 4), round(float(np.mean(by_id)), 4)
+
+
+def hnsw_recall(a: Assistant, questions: Sequence[str], k: int = 10) -> tuple[float, float]:
+    """`recall` of the assistant's index on the questions: (ties counted, by id)."""
     store = a.store()
     ids, vecs = store.all_vectors()
-    id_arr = np.asarray(ids)
     q = a.embedder.embed_queries(list(questions))
-    exact = np.argsort(-(q @ vecs.T), axis=1)[:, :k]
-    got = [{c.chunk_id for c, _ in store.query(v, k)} for v in q]
-    return round(float(np.mean([len(set(id_arr[e]) & g) / k for e, g in zip(exact, got, strict=True)])), 4)
+    return recall(store, q, q @ vecs.T, ids, k)
 
 
 def scale(
@@ -175,9 +203,11 @@ def scale(
     row["disk_mb"] = dir_mb(data)
     log.info("scale %d indexed (kept in the log in case the probe fails): %s", n, json.dumps(row))
     p = probe("ours", data, questions, answers=False, repeat=1, tmp=tmp)
-    row |= {"query_ms": p["search_ms"], "cold_first_s": p["cold_first_s"], "peak_rss_mb": p["peak_rss_mb"]}
+    # The retriever alone (the first stage: what HNSW recall bears on) and the search in its final order.
+    row |= {"query_ms": p["search_ms"], "retrieve_ms": p.get("retrieve_ms")}
+    row |= {"cold_first_s": p["cold_first_s"], "peak_rss_mb": p["peak_rss_mb"]}
     a = Assistant(dataclasses.replace(settings, data_dir=data), embedder=embedder)
-    row["hnsw_recall@10"] = hnsw_recall(a, questions)
+    row["hnsw_recall@10"], row["hnsw_recall@10_by_id"] = hnsw_recall(a, questions)
     log.info("scale row (kept in the log in case a later step fails): %s", json.dumps(row))
     return row
 
@@ -276,7 +306,13 @@ def rows(result: dict[str, Any]) -> list[tuple[str, Any, Any, str]]:
             lc_i.get("chunks_per_s"),
             ">= 1.3 x peer",
         ),
-        ("indexing / raw encoder", idx["ours"]["vs_raw_encoder"], None, ">= 0.85"),
+        (
+            "indexing, the peer's model load off its clock",
+            idx["ours"]["chunks_per_s"],
+            lc_i.get("chunks_per_s_without_load"),
+            "",
+        ),
+        ("indexing / raw encoder", idx["ours"]["vs_raw_encoder"], None, ">= 0.9"),
         ("cold start to first answer (s)", o["cold_first_s"], lc_s.get("cold_first_s"), "<= 10"),
         ("retrieval p50 (ms)", o["search_ms"]["p50"], lc_s.get("search_ms", {}).get("p50"), "<= 25"),
         ("retrieval p95 (ms)", o["search_ms"]["p95"], lc_s.get("search_ms", {}).get("p95"), ""),
@@ -284,7 +320,7 @@ def rows(result: dict[str, Any]) -> list[tuple[str, Any, Any, str]]:
         *_first_stage_rows(o, lc_s),
         ("extractive answer p50 (ms)", o["answer_ms"]["p50"], None, "<= 150"),
         ("extractive answer p95 (ms)", o["answer_ms"]["p95"], None, ""),
-        ("peak RSS serving (MB)", o["peak_rss_mb"], lc_s.get("peak_rss_mb"), ""),
+        ("peak RSS serving (MB)", o["peak_rss_mb"], lc_s.get("peak_rss_mb"), "<= 800"),
         *_busy_rows(srv.get("while_indexing")),
     ]
 
@@ -326,15 +362,16 @@ def markdown(result: dict[str, Any]) -> str:
     if result["scale"]:
         lines += [
             "",
-            "| chunks | index s | chunks/s | disk MB | query p50 ms | query p95 ms | cold start s | RSS MB "
-            "| HNSW recall@10 |",
+            "| chunks | index s | chunks/s | disk MB | retriever p50 / p95 ms | search p50 / p95 ms | cold start s "
+            "| RSS MB | HNSW recall@10 (by id) |",
             "|---|---|---|---|---|---|---|---|---|",
         ]
         for r in result["scale"]:
-            q = r["query_ms"]
+            q, f = r["query_ms"], r.get("retrieve_ms") or {"p50": "", "p95": ""}
             lines.append(
-                f"| {r['chunks']} | {r['seconds']} | {r['chunks_per_s']} | {r['disk_mb']} | {q['p50']} | {q['p95']} "
-                f"| {r['cold_first_s']} | {r['peak_rss_mb']} | {r['hnsw_recall@10']} |"
+                f"| {r['chunks']} | {r['seconds']} | {r['chunks_per_s']} | {r['disk_mb']} | {f['p50']} / {f['p95']} "
+                f"| {q['p50']} / {q['p95']} | {r['cold_first_s']} | {r['peak_rss_mb']} "
+                f"| {r['hnsw_recall@10']} ({r.get('hnsw_recall@10_by_id', '')}) |"
             )
     return "\n".join(lines) + "\n"
 
