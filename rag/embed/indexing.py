@@ -4,9 +4,10 @@ Why: on CPUs with native bfloat16 arithmetic (AVX-512 BF16, AMX) torch's oneDNN 
 in bfloat16 faster than the fp32 ONNX export that serves queries (1.5 times with AVX-512 BF16,
 several times on AMX), and the vectors stay within cosine 0.9999 of fp32 (0.99996 on the seeds'
 chunks and sentences), so an index built this way serves queries embedded in fp32 and the other
-way round: it records the same model name (README "Performance" has the measurements). Importing torch and loading the model takes about
-5 s, so only a run with much to embed switches: `MIN_CHARS` of article text or more (about 25
-news articles); one article added from the browser stays on the serving encoder.
+way round: it records the same model name (README "Performance" has the measurements).
+Importing torch and loading the model takes 3 to 5 s, so only a run with much to embed switches:
+`MIN_CHARS` of article text or more (about 25 news articles); one article added from the
+browser stays on the serving encoder.
 `RAG_INDEX_BF16=on` switches for every run, `off` never.
 """
 
