@@ -169,10 +169,14 @@ def _bring_in_line(
     bar = tqdm(total=len(todo), desc="Indexing", unit="doc", disable=not progress or not todo)
     work = sum(len(doc.text) for doc, _ in todo)
 
-    def write(group: list[tuple[Document, str, list[Chunk]]], vectors: np.ndarray, sentences: list[str]) -> None:
+    def write(
+        group: list[tuple[Document, str, list[Chunk]]],
+        written: list[tuple[Chunk, str]],
+        vectors: np.ndarray,
+        sentences: list[str],
+    ) -> None:
         # The group's new versions in one write, then each document's old version goes: a run
         # stopped in between leaves two versions, which the next run replaces.
-        written = [(c, version) for _, version, chunks in group for c in chunks]
         store.add([c for c, _ in written], vectors, [v for _, v in written], sentences)
         for doc, version, _ in group:
             store.delete_doc(doc.doc_id, keep_hash=version)
@@ -186,11 +190,11 @@ def _bring_in_line(
         pending: Future[None] | None = None
         for group in _groups(todo, settings):
             # One encode call per group of documents: per-document calls leave batches half empty.
-            texts = [c.text for _, _, chunks in group for c in chunks]
-            vectors, sentences = sentvec.embed(embedder(work), texts, settings.sentence_vectors)
+            written = [(c, version) for _, version, chunks in group for c in chunks]
+            vectors, sentences = sentvec.embed(embedder(work), [c.text for c, _ in written], settings.sentence_vectors)
             if pending is not None:
                 pending.result()
-            pending = writer.submit(write, group, vectors, sentences)
+            pending = writer.submit(write, group, written, vectors, sentences)
         if pending is not None:
             pending.result()
     bar.close()

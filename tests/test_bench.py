@@ -15,6 +15,7 @@ import pytest
 from eval.bench.run import cpu, recall
 from rag.config import Settings
 from rag.pipeline import Assistant
+from rag.store import ChromaStore
 from rag.types import Chunk
 from tests.conftest import ROOT
 
@@ -31,27 +32,22 @@ def test_the_cpu_model_and_its_encoder_flags_are_recorded(tmp_path: Path) -> Non
     assert cpu(tmp_path / "missing")["cpu_flags"] == []  # not Linux: no flags, no error
 
 
-class _Answers:
-    """The one Store method `recall` calls, answering with chunk ids fixed in advance per query."""
-
-    def __init__(self, answers: list[list[str]]) -> None:
-        self.answers = iter(answers)
-
-    def query(self, vector: np.ndarray, n: int) -> list[tuple[Chunk, float]]:
-        return [(Chunk(cid, "d", 0, 1, "x"), 0.0) for cid in next(self.answers)][:n]
-
-
-def test_hnsw_recall_counts_an_identical_copy_as_found_and_a_worse_chunk_as_missed() -> None:
+def test_hnsw_recall_counts_an_identical_copy_as_found_and_a_worse_chunk_as_missed(tmp_path: Path) -> None:
+    """`recall` on a real (embedded) Chroma collection of four chunks, two of them identical."""
     ids = ["a", "a-copy", "b", "c"]
-    sims = np.array([[0.9, 0.9, 0.5, 0.1], [0.9, 0.9, 0.5, 0.1], [0.9, 0.5, 0.5, 0.1]])
-    queries = np.zeros((3, 2))
-    # 1: the copy and a worse chunk; 2: both copies; 3: a tie at the k-th place, either is right.
-    store = _Answers([["a-copy", "b"], ["a", "a-copy"], ["a", "b"]])
-    ties, by_id = recall(store, queries, sims, ids, 2)  # type: ignore[arg-type]
-    assert ties == round((0.5 + 1.0 + 1.0) / 3, 4)
-    # By id the first query misses b's place; the third counts b only where argsort ranked b above
-    # its equal "a-copy".
-    assert by_id in (round((0.5 + 1.0 + 0.5) / 3, 4), round((0.5 + 1.0 + 1.0) / 3, 4))
+    vecs = np.array([[1, 0, 0, 0], [1, 0, 0, 0], [0.8, 0.6, 0, 0], [0, 0, 1, 0]], dtype=np.float32)
+    store = ChromaStore(tmp_path, "recall", "m", create=True)
+    store.add([Chunk(cid, "d", i, i + 1, "x") for i, cid in enumerate(ids)], vecs, "v1")
+    queries = np.array([[1, 0, 0, 0], [0.8, 0.6, 0, 0], [1, 0, 0, 0]], dtype=np.float32)
+    sims = queries @ vecs.T
+    # The third query's reference ranks b second (as if "a-copy" were another chunk), so the
+    # store's "a-copy" there is a miss; the first two references are the vectors' own.
+    sims[2] = [1.0, 0.5, 0.9, 0.0]
+    ties, by_id = recall(store, queries, sims, ids, 2)
+    # 1: both copies; 2: b, then one of the two equal copies: either is right; 3: half missed.
+    assert ties == round((1.0 + 1.0 + 0.5) / 3, 4)
+    # By id, the second query counts its copy only where argsort ranked that same copy second.
+    assert by_id in (round((1.0 + 0.5 + 0.5) / 3, 4), round((1.0 + 1.0 + 0.5) / 3, 4))
 
 
 @pytest.mark.slow
