@@ -7,12 +7,17 @@ we locate each piece in the document ourselves, so `chunk.text == doc.text[start
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Iterator
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from rag.config import Settings
 from rag.types import Chunk, Document
 
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ": ", ", ", " ", ""]
+# A paragraph: a line of the cleaned text (`rag.texts` ends each paragraph with a line break).
+PARAGRAPH = re.compile(r"\S(?:[^\n]*\S)?")
 
 
 def make_splitter(size: int, overlap: int) -> RecursiveCharacterTextSplitter:
@@ -27,11 +32,20 @@ def make_splitter(size: int, overlap: int) -> RecursiveCharacterTextSplitter:
     )
 
 
-def chunk_document(doc: Document, size: int, overlap: int) -> list[Chunk]:
-    """Chunks in document order; ids are deterministic in (doc, content, span)."""
+def chunks_for(doc: Document, settings: Settings) -> list[Chunk]:
+    """The document's chunks as `rag index` cuts them with these settings."""
+    return chunk_document(doc, settings.chunk_size, settings.chunk_overlap, settings.paragraph_chars)
+
+
+def chunk_document(doc: Document, size: int, overlap: int, paragraph: int = 0) -> list[Chunk]:
+    """Chunks in document order; ids are deterministic in (doc, content, span).
+
+    A paragraph longer than `size` but at most `paragraph` characters is one chunk of its own
+    (see `pieces`).
+    """
     chunks: list[Chunk] = []
     cursor = 0
-    for piece in make_splitter(size, overlap).split_text(doc.text):
+    for piece in pieces(doc.text, make_splitter(size, overlap), size, paragraph):
         start = doc.text.find(piece, cursor)
         if start < 0:  # cannot happen with strip-only splitting; keep the invariant loud
             raise AssertionError(f"chunk not found in {doc.doc_id}: {piece[:60]!r}")
@@ -54,3 +68,32 @@ def chunk_id(doc: Document, start: int, end: int) -> str:
     """Stable id: the same document content and span always get the same id."""
     digest = hashlib.sha1(f"{doc.content_hash}:{start}:{end}".encode()).hexdigest()[:12]
     return f"{doc.doc_id}:{start}-{end}:{digest}"
+
+
+def keeps_whole(text: str, size: int, paragraph: int) -> bool:
+    """Whether `paragraph` changes this text's chunks: a paragraph of it is longer than `size` but
+    not than `paragraph`. (An index keys each article's version on the setting only then, so a
+    new default re-embeds only the articles it changes.)"""
+    return paragraph > size and any(size < m.end() - m.start() <= paragraph for m in PARAGRAPH.finditer(text))
+
+
+def pieces(text: str, splitter: RecursiveCharacterTextSplitter, size: int, paragraph: int) -> Iterator[str]:
+    """The chunks' texts: the splitter's, except that a paragraph of `size` to `paragraph`
+    characters stays whole instead of being cut into sentences merged with its neighbours.
+
+    Short paragraphs are still merged up to `size` and very long ones still split.
+    """
+    if paragraph <= size:
+        yield from splitter.split_text(text)
+        return
+    run = -1  # where the current run of paragraphs the splitter handles begins
+    for m in PARAGRAPH.finditer(text):
+        if size < m.end() - m.start() <= paragraph:
+            if run >= 0:
+                yield from splitter.split_text(text[run : m.start()])
+                run = -1
+            yield m.group()
+        elif run < 0:
+            run = m.start()
+    if run >= 0:
+        yield from splitter.split_text(text[run:])

@@ -28,7 +28,7 @@ import numpy as np
 from tqdm import tqdm
 
 from rag import repair, sentvec, snapshot
-from rag.chunk import chunk_document
+from rag.chunk import chunks_for, keeps_whole
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import RagError
@@ -69,8 +69,11 @@ class IndexReport:
 
 def doc_version(doc: Document, settings: Settings) -> str:
     # ":sentences": the chunks carry sentence vectors (`rag.sentvec`), unless RAG_SENTENCE_WEIGHT=0;
-    # switching re-embeds, as do indexes from before sentence vectors.
+    # switching re-embeds, as do indexes from before sentence vectors. ":paragraph": only for an
+    # article with a paragraph the setting keeps whole (`rag.chunk.keeps_whole`).
     key = f"{doc.content_hash}:{settings.chunk_size}:{settings.chunk_overlap}"
+    if keeps_whole(doc.text, settings.chunk_size, settings.paragraph_chars):
+        key += f":paragraph{settings.paragraph_chars}"
     if settings.sentence_vectors:
         key += ":sentences"
     return hashlib.sha256(key.encode()).hexdigest()[:16]
@@ -81,7 +84,7 @@ def _groups(todo: list[tuple[Document, str]], settings: Settings) -> Iterator[li
     group: list[tuple[Document, str, list[Chunk]]] = []
     size = 0
     for doc, version in todo:
-        chunks = chunk_document(doc, settings.chunk_size, settings.chunk_overlap)
+        chunks = chunks_for(doc, settings)
         group.append((doc, version, chunks))
         size += len(chunks)
         if size >= GROUP_BATCHES * settings.batch_size:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.chunk import chunk_document
+from rag.chunk import chunks_for
 from rag.config import Settings
 from rag.embed import create_embedder
 from rag.embed.torch import SentenceTransformerEmbedder
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow  # loads torch and the real model
 @pytest.fixture(scope="module")
 def texts(settings: Settings) -> list[str]:
     doc = load_document(sorted(SEEDS.glob("*.txt"))[0])
-    return [c.text for c in chunk_document(doc, settings.chunk_size, settings.chunk_overlap)]
+    return [c.text for c in chunks_for(doc, settings)]
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from eval.calibrate import best_threshold
-from eval.cli import regressions
+from eval.cli import REFERENCE, below_reference, regressions
+from eval.runner import Config, Result
 from rag.config import Settings
 from rag.pipeline import Assistant
 
@@ -28,6 +29,19 @@ def test_gate_flags_only_drops_beyond_the_tolerance() -> None:
     base = {"MRR@10": 0.80, "R@5": 0.90}
     assert regressions({"MRR@10": 0.785, "R@5": 0.95}, base) == []
     assert len(regressions({"MRR@10": 0.77, "R@5": 0.87}, base)) == 2
+
+
+def test_gate_flags_a_language_below_dense_only() -> None:
+    """The default may beat dense-only overall and still lose on one language: that fails too."""
+
+    def result(name: str, overall: float, de: float, en: float) -> Result:
+        by_lang = {"de": {"MRR@10": de}, "en": {"MRR@10": en}}
+        return Result(Config(name), "xquad-de", {"MRR@10": overall}, by_lang, {})
+
+    reference = result(REFERENCE.name, 0.87, 0.88, 0.85)
+    assert below_reference(result("default", 0.93, 0.94, 0.92), reference) == []
+    problems = below_reference(result("default", 0.90, 0.96, 0.84), reference)
+    assert len(problems) == 1 and problems[0].startswith("en MRR@10 0.8400")
 
 
 def test_threshold_calibration_on_a_hand_made_case() -> None:
@@ -112,3 +126,23 @@ def test_eval_commands_leave_a_chroma_server_alone(settings: Settings, embedder,
     finally:
         chroma.kill()
         chroma.wait()
+
+
+def test_paragraph_fit_holds_each_article_out() -> None:
+    """Leave-one-article-out: an article's questions get the value the other articles prefer."""
+    from eval.fit_paragraph import Outcome, cross_validate
+
+    def outcome(article: str, good: bool) -> Outcome:
+        figures = {"named": float(good), "first": float(good), "R@1000c": 1.0, "MRR@10": 1.0, "R@5": 1.0}
+        return Outcome("xquad-de", "de", article, False, figures)
+
+    # Value 0 is the better one for article a, value 1 for b and c; one question each, and one the
+    # articles do not answer.
+    table = [
+        [outcome("a", True), outcome("b", False), outcome("c", False), outcome("", False)],
+        [outcome("a", False), outcome("b", True), outcome("c", True), outcome("", False)],
+    ]
+    chosen, folds = cross_validate(table)
+    # a held out: b and c prefer 1. b (or c) held out: a and c tie, and a tie takes the smaller value.
+    assert chosen == [1, 0, 0, 1]  # the unanswerable question gets the choice of all articles: 1
+    assert folds == {0: 2, 1: 1}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.chunk import chunk_document
+from rag.chunk import chunks_for
 from rag.config import Settings
 from rag.errors import RagError
 from rag.index import doc_version
@@ -56,7 +56,7 @@ def test_generation_rises_only_when_the_index_changed(private: Assistant) -> Non
     doc = load_document(path)
     version = doc_version(doc, private.settings)
     assert {version} != store.doc_hashes()[doc.doc_id]
-    chunks = chunk_document(doc, private.settings.chunk_size, private.settings.chunk_overlap)
+    chunks = chunks_for(doc, private.settings)
     store.add(chunks, private.embedder.embed_passages([c.text for c in chunks]), version)
     store.delete_doc(doc.doc_id, keep_hash=version)
     assert store.generation() == first

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from rag import sentvec
-from rag.chunk import chunk_document
+from rag.chunk import chunks_for
 from rag.config import Settings
 from rag.embed.indexing import MIN_CHARS, IndexEncoder, native_bf16
 from rag.errors import SettingsError
@@ -71,11 +71,7 @@ def test_without_bf16_everything_goes_through_the_serving_embedder() -> None:
 def test_bf16_vectors_match_the_fp32_export(settings: Settings, embedder) -> None:
     """The seeds' chunks and sentences through torch in bf16: within cosine 0.9999 of the ONNX fp32
     vectors that serve queries, so an index built either way serves the other's queries."""
-    chunks = [
-        c.text
-        for p in discover(SEEDS)
-        for c in chunk_document(load_document(p), settings.chunk_size, settings.chunk_overlap)
-    ]
+    chunks = [c.text for p in discover(SEEDS) for c in chunks_for(load_document(p), settings)]
     texts = chunks + [s for c in chunks for s in sentvec.texts(c)][:60]
     enc = IndexEncoder(dataclasses.replace(settings, index_bf16="on"), lambda: embedder).for_run(1)
     fast = enc.embed_passages(texts)

@@ -20,7 +20,7 @@ from eval.bench.run import percentiles
 from eval.dev import score
 from eval.questions_io import load_docs, load_questions
 from eval.sets import SETS
-from rag.chunk import chunk_document
+from rag.chunk import chunks_for
 from rag.config import Settings
 from rag.embed import Embedder, create_embedder
 from rag.embed.torch import SentenceTransformerEmbedder
@@ -48,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings.from_env()
     docs = load_docs(settings.seeds_dir)
     questions = [q for q in load_questions(SETS["dev"].questions, docs) if q.answerable]
-    chunks = [c for d in docs.values() for c in chunk_document(d, settings.chunk_size, settings.chunk_overlap)]
+    chunks = [c for d in docs.values() for c in chunks_for(d, settings)]
     st = SentenceTransformerEmbedder(settings)
     ensure_export(settings, int8=True, st=st)  # from the model loaded above, not a second load
     backends: dict[str, Embedder] = {"torch": st} | {

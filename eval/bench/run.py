@@ -35,7 +35,7 @@ import numpy as np
 
 from eval.bench.synth import write_corpus
 from eval.sets import ROOT, SETS
-from rag.chunk import chunk_document
+from rag.chunk import chunks_for
 from rag.config import Settings
 from rag.embed import Embedder, create_embedder
 from rag.embed.indexing import cpu_info
@@ -228,11 +228,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="rag-bench-") as t:
         tmp = Path(t)
         corpus = _corpus(settings, tmp, 0 if args.quick else args.index_chunks)
-        texts = [
-            c.text
-            for p in discover(corpus)
-            for c in chunk_document(load_document(p), settings.chunk_size, settings.chunk_overlap)
-        ]
+        texts = [c.text for p in discover(corpus) for c in chunks_for(load_document(p), settings)]
         raw = raw_encoder(embedder, texts)
         ours = index_ours(corpus, tmp / "ours", settings, embedder)
         ours["vs_raw_encoder"] = round(ours["chunks_per_s"] / raw, 3)
