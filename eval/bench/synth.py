@@ -14,7 +14,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from rag.chunk import chunk_document
+from rag.chunk import chunks_for
+from rag.config import Settings
 from rag.ingest import discover, load_document
 from rag.sentences import sentences
 
@@ -70,9 +71,7 @@ def articles(pool: list[str], seed: int) -> Iterator[str]:
         yield f"{title}\n\n{date}\n\n" + "\n\n".join(paragraphs) + "\n"
 
 
-def write_corpus(
-    folder: Path, seeds: Path, n_chunks: int, seed: int = 13, chunk_size: int = 600, chunk_overlap: int = 100
-) -> int:
+def write_corpus(folder: Path, seeds: Path, n_chunks: int, settings: Settings, seed: int = 13) -> int:
     """Write synthetic article files into `folder` until they make at least `n_chunks` chunks.
 
     Chunks are counted by the real ingest and chunker, so the count is what `rag index` will see.
@@ -86,7 +85,7 @@ def write_corpus(
                 break
             path = folder / f"synth_{seed}_{no:07d}.txt"
             path.write_text(next(stream), encoding="utf-8")
-            n = len(chunk_document(load_document(path), chunk_size, chunk_overlap))
+            n = len(chunks_for(load_document(path), settings))
             total += n
             bar.update(n)
     return total
