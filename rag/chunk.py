@@ -2,6 +2,8 @@
 
 langchain-text-splitters does the splitting (paragraph, then line, sentence, clause, word);
 we locate each piece in the document ourselves, so `chunk.text == doc.text[start:end]` holds.
+A paragraph somewhat longer than a chunk stays whole (`pieces`): cut, its answer often lands in
+a chunk apart from the sentences that name its topic.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from rag.config import Settings
 from rag.types import Chunk, Document
 
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ": ", ", ", " ", ""]
-# A paragraph: a line of the cleaned text (`rag.texts` ends each paragraph with a line break).
+# A paragraph: a line of the cleaned text (`rag.ingest` cleans in lines; HTML and PDF become lines).
 PARAGRAPH = re.compile(r"\S(?:[^\n]*\S)?")
 
 
@@ -74,12 +76,12 @@ def keeps_whole(text: str, size: int, paragraph: int) -> bool:
     """Whether `paragraph` changes this text's chunks: a paragraph of it is longer than `size` but
     not than `paragraph`. (An index keys each article's version on the setting only then, so a
     new default re-embeds only the articles it changes.)"""
-    return paragraph > size and any(size < m.end() - m.start() <= paragraph for m in PARAGRAPH.finditer(text))
+    return paragraph > size and any(_whole(m, size, paragraph) for m in PARAGRAPH.finditer(text))
 
 
 def pieces(text: str, splitter: RecursiveCharacterTextSplitter, size: int, paragraph: int) -> Iterator[str]:
-    """The chunks' texts: the splitter's, except that a paragraph of `size` to `paragraph`
-    characters stays whole instead of being cut into sentences merged with its neighbours.
+    """The chunks' texts: the splitter's, except that a paragraph longer than `size` but at most
+    `paragraph` characters stays whole instead of being cut into sentences merged with its neighbours.
 
     Short paragraphs are still merged up to `size` and very long ones still split.
     """
@@ -88,7 +90,7 @@ def pieces(text: str, splitter: RecursiveCharacterTextSplitter, size: int, parag
         return
     run = -1  # where the current run of paragraphs the splitter handles begins
     for m in PARAGRAPH.finditer(text):
-        if size < m.end() - m.start() <= paragraph:
+        if _whole(m, size, paragraph):
             if run >= 0:
                 yield from splitter.split_text(text[run : m.start()])
                 run = -1
@@ -97,3 +99,7 @@ def pieces(text: str, splitter: RecursiveCharacterTextSplitter, size: int, parag
             run = m.start()
     if run >= 0:
         yield from splitter.split_text(text[run:])
+
+
+def _whole(paragraph_match: re.Match[str], size: int, paragraph: int) -> bool:
+    return size < paragraph_match.end() - paragraph_match.start() <= paragraph
