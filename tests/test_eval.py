@@ -75,6 +75,10 @@ def test_suite_meets_the_committed_baseline(tmp_path: Path, settings) -> None:
     env = {"RAG_CACHE_DIR": str(settings.cache_dir), "PATH": "/usr/bin:/bin", "HOME": str(Path.home())}
     result = json.loads(run_module(["eval", "--answers", "--check-baseline", "--json", "--out", str(out)], env, 1800))
     assert {r["set"] for r in result} == {"dev", "xquad-de"}
+    assert {(r["set"], r["config"]) for r in result if r["config"] == REFERENCE.name} == {
+        ("dev", "dense"),
+        ("xquad-de", "dense"),
+    }  # the dense-only reference row, which the gate compared the default with
     assert (out / "report.md").is_file() and any(out.glob("*.png"))
     assert result  # the figures themselves are gated above, against the baseline file
 
