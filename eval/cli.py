@@ -46,8 +46,8 @@ GATED_ANSWERS = ("facts_named", "fact_first", "answered_rate", "refused_rate", "
 def sweep_configs() -> list[Config]:
     """The grid behind the README's tuning figures."""
     out = [Config(f"size-{s}", {"chunk_size": s, "chunk_overlap": s // 6}) for s in (300, 450, 600, 800, 1000, 1500)]
-    # Paragraphs kept whole up to this length (0: cut at the chunk size like any other text).
-    out += [Config(f"paragraph-{p}", {"paragraph_chars": p}) for p in (0, 700, 900, 1100)]
+    # Paragraphs kept whole up to these lengths at the default chunk size of 600 (0: cut like any text).
+    out += [Config(f"paragraph-{c}", {"paragraph_ratio": c / 600}) for c in (0, 700, 900, 1100)]
     out += [PRESETS["dense-sentences"], PRESETS["lexical"]]  # the dense-only reference is added to every run
     # The answer stage's share in the sources' order (`rag.rerank`).
     out += [Config(f"rerank-{w}", {"rerank": w}) for w in (0.0, 0.01, 0.025, 0.05, 0.1)]

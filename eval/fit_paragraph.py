@@ -1,4 +1,6 @@
-"""Choose how long a paragraph may be and stay one chunk (`RAG_PARAGRAPH_CHARS`): `python -m eval.fit_paragraph`.
+"""Choose how long a paragraph may be and stay one chunk (`RAG_PARAGRAPH_RATIO`): `python -m eval.fit_paragraph`.
+
+The grid is in characters at the configured chunk size (600: 800 characters is a ratio of 4/3).
 
 MRR@10 rewards longer chunks by construction (a longer chunk holds more of its article), so it
 cannot choose a chunk length. The objective is what a reader gets, per answerable question: the
@@ -110,18 +112,23 @@ def summary(rows: Sequence[Outcome]) -> dict[str, dict[str, float]]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--grid", default=",".join(map(str, GRID)), help="comma-separated paragraph_chars values")
+    p.add_argument(
+        "--grid",
+        default=",".join(map(str, GRID)),
+        help="comma-separated longest paragraphs kept whole, in characters (0: none)",
+    )
     args = p.parse_args(argv)
     grid = [int(x) for x in args.grid.split(",")]
     base = Settings.from_env()
     embedder = create_embedder(base)
-    table = [
-        [o for name in sorted(SETS) for o in outcomes(name, dataclasses.replace(base, paragraph_chars=v), embedder)]
-        for v in grid
-    ]
+    table = []
+    for v in grid:
+        settings = dataclasses.replace(base, paragraph_ratio=v / base.chunk_size)
+        table.append([o for name in sorted(SETS) for o in outcomes(name, settings, embedder)])
     chosen, folds = cross_validate(table)
     held = [table[v][i] for i, v in enumerate(chosen)]
     report = {
+        "chunk_size": base.chunk_size,
         "grid": grid,
         "per_value": {str(v): summary(rows) for v, rows in zip(grid, table, strict=True)},
         "chosen_per_fold": {str(grid[v]): n for v, n in sorted(folds.items())},

@@ -115,10 +115,10 @@ def evaluate(
     temporary index of the set's articles.
     """
     questions = qset.load()
-    groups: dict[tuple[int, int, int, bool, str], list[Config]] = defaultdict(list)
+    groups: dict[tuple[int, int, float, bool, str], list[Config]] = defaultdict(list)
     for c in configs:
         s = c.settings(base)  # what the index holds: the chunks, and whether sentence vectors too
-        groups[(s.chunk_size, s.chunk_overlap, s.paragraph_chars, s.sentence_vectors, s.index_bf16)].append(c)
+        groups[(s.chunk_size, s.chunk_overlap, s.paragraph_ratio, s.sentence_vectors, s.index_bf16)].append(c)
     results: dict[str, Result] = {}
     for group in groups.values():
         with indexed(qset, group[0].settings(base), embedder) as first:

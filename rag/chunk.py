@@ -36,7 +36,12 @@ def make_splitter(size: int, overlap: int) -> RecursiveCharacterTextSplitter:
 
 def chunks_for(doc: Document, settings: Settings) -> list[Chunk]:
     """The document's chunks as `rag index` cuts them with these settings."""
-    return chunk_document(doc, settings.chunk_size, settings.chunk_overlap, settings.paragraph_chars)
+    return chunk_document(doc, settings.chunk_size, settings.chunk_overlap, paragraph_limit(settings))
+
+
+def paragraph_limit(settings: Settings) -> int:
+    """The longest paragraph kept as one chunk, in characters (`RAG_PARAGRAPH_RATIO` × chunk size)."""
+    return round(settings.chunk_size * settings.paragraph_ratio)
 
 
 def chunk_document(doc: Document, size: int, overlap: int, paragraph: int = 0) -> list[Chunk]:

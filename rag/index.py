@@ -28,7 +28,7 @@ import numpy as np
 from tqdm import tqdm
 
 from rag import repair, sentvec, snapshot
-from rag.chunk import chunks_for, keeps_whole
+from rag.chunk import chunks_for, keeps_whole, paragraph_limit
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import RagError
@@ -72,8 +72,8 @@ def doc_version(doc: Document, settings: Settings) -> str:
     # switching re-embeds, as do indexes from before sentence vectors. ":paragraph": only for an
     # article with a paragraph the setting keeps whole (`rag.chunk.keeps_whole`).
     key = f"{doc.content_hash}:{settings.chunk_size}:{settings.chunk_overlap}"
-    if keeps_whole(doc.text, settings.chunk_size, settings.paragraph_chars):
-        key += f":paragraph{settings.paragraph_chars}"
+    if keeps_whole(doc.text, settings.chunk_size, limit := paragraph_limit(settings)):
+        key += f":paragraph{limit}"
     if settings.sentence_vectors:
         key += ":sentences"
     return hashlib.sha256(key.encode()).hexdigest()[:16]

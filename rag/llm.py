@@ -48,7 +48,7 @@ REWRITE = (
 )
 MAX_TOKENS = 300
 # The in-process model's context window: system prompt, LLM_SOURCES passages of RAG_CHUNK_SIZE
-# characters (a whole paragraph up to RAG_PARAGRAPH_CHARS), the best sentences and MAX_TOKENS of
+# characters (a whole paragraph up to RAG_PARAGRAPH_RATIO times that), the best sentences and MAX_TOKENS of
 # answer fit with room to spare.
 LLAMA_CONTEXT = 4096
 # Generation on a CPU is compute-bound: one llama.cpp thread per core of this machine, no more.

@@ -89,7 +89,7 @@ def test_offsets_hold_with_whole_paragraphs(paragraphs: list[str], size: int) ->
 
 def test_whole_paragraphs_change_only_the_versions_of_articles_they_change() -> None:
     """Articles without a paragraph the setting keeps whole keep their version (no re-embedding)."""
-    before, now = Settings(paragraph_chars=0), Settings(paragraph_chars=800)
+    before, now = Settings(paragraph_ratio=0), Settings()  # 800 characters at the default chunk size
     for path in discover(SEEDS):  # news paragraphs, all under 600 characters
         d = load_document(path)
         assert doc_version(d, before) == doc_version(d, now)

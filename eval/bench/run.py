@@ -298,7 +298,7 @@ def rows(result: dict[str, Any]) -> list[tuple[str, Any, Any, str]]:
             lc_i.get("chunks_per_s_without_load"),
             "",
         ),
-        # Whole paragraphs (`RAG_PARAGRAPH_CHARS`) make fewer, longer chunks of the same text than
+        # Whole paragraphs (`RAG_PARAGRAPH_RATIO`) make fewer, longer chunks of the same text than
         # the peer's splitter: seconds for the same articles compare the work itself.
         (
             f"indexing the same articles (s; {idx['ours']['chunks']} / {lc_i.get('chunks', '-')} chunks)",
