@@ -49,16 +49,21 @@ class Outcome:
 
 
 def outcomes(name: str, settings: Settings, embedder: Embedder) -> list[Outcome]:
-    """Every question of the set answered and searched over an index chunked with `settings`."""
+    """Every question of the set answered over an index chunked with `settings`; the ranking
+    figures read the sources the answer was made from (their final order, as `search` gives it)."""
     qset = SETS[name]
     questions = qset.load()
     out, runs, evidence = [], {}, {}
     with indexed(qset, settings, embedder) as a:
         for q in questions:
-            ans = a.answer(q.question)
+            events = list(a.answer_stream(q.question))
+            ans = events[-1].answer
+            assert ans is not None  # the stream always ends with the answer
             figures = dict.fromkeys(FIGURES, np.nan)
             if q.answerable:
-                hits = a.search(q.question, k=10)
+                hits = list(events[0].hits[:10])  # the "sources" event
+                if len(hits) < 10:  # RAG_TOP_K below 10: MRR@10 still reads ten
+                    hits = a.search(q.question, k=10)
                 runs[q.id] = [Span(h.chunk.doc_id, h.chunk.start, h.chunk.end) for h in hits]
                 evidence[q.id] = q.evidence
                 figures["R@1000c"] = recall_in_budget(runs[q.id], q.evidence, 1000, MIN_COVER)

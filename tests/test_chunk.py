@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag.chunk import chunk_document
+from rag.chunk import chunk_document, chunks_for
 from rag.config import Settings
 from rag.index import doc_version
 from rag.ingest import discover, load_document
@@ -93,6 +93,6 @@ def test_whole_paragraphs_change_only_the_versions_of_articles_they_change() -> 
     for path in discover(SEEDS):  # news paragraphs, all under 600 characters
         d = load_document(path)
         assert doc_version(d, before) == doc_version(d, now)
-        assert [c.text for c in chunk_document(d, 600, 100, 800)] == [c.text for c in chunk_document(d, 600, 100)]
+        assert [c.text for c in chunks_for(d, now)] == [c.text for c in chunks_for(d, before)]
     long = Document(doc_id="x", text="Kurz.\n" + _sentences(12), content_hash="h")  # a 670-character paragraph
     assert doc_version(long, before) != doc_version(long, now)
